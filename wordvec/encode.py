@@ -1,0 +1,265 @@
+"""Count and encode a corpus in one read: text -> vocabulary + int32 word ids on disk.
+
+The text is tokenised once. Each token gets a provisional id (first-seen order) that is written
+to a scratch file, and counting is a ``numpy.bincount`` over those ids. When the table of
+distinct words grows past ``max_words_table``, the rarest are pruned (as word2vec and gensim do),
+so memory stays bounded. Once the vocabulary is fixed (``min_count``, ``max_vocab``, frequency
+order) the scratch ids are remapped block by block into the final encoded corpus: a memory-mapped
+``ids.int32`` file without out-of-vocabulary tokens, plus sentence offsets. Every epoch and every
+thread of every trainer reads that file.
+"""
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from .corpus import MAX_SENTENCE_LENGTH, iter_sentences
+from .errors import WordvecError
+from .vocab import Vocabulary
+
+FLUSH_TOKENS = 1 << 20
+MAX_WORDS_TABLE = 10_000_000
+
+
+class _ProvisionalIds(dict):
+    """word -> provisional id; unseen words get the next id."""
+
+    next_id = 0
+
+    def __missing__(self, word):
+        i = self[word] = self.next_id
+        self.next_id += 1
+        return i
+
+
+class _Scan:
+    """One pass over sentences: provisional ids to a scratch file, counts by bincount."""
+
+    def __init__(self, scratch_path=None, max_words_table=MAX_WORDS_TABLE):
+        self.ids = _ProvisionalIds()
+        self.counts = np.zeros(1024, dtype=np.int64)
+        self.scratch = open(scratch_path, "wb") if scratch_path else None
+        self.lengths = []  # tokens per sentence
+        self.max_words_table = max_words_table
+        self.min_reduce = 1
+        self.tokens = 0
+        self.pruned = 0
+
+    def feed(self, sentences):
+        getitem = self.ids.__getitem__
+        buf = []
+        for tokens in sentences:
+            buf.extend(map(getitem, tokens))
+            self.lengths.append(len(tokens))
+            if len(buf) >= FLUSH_TOKENS:
+                self._flush(buf)
+                buf = []
+                if len(self.ids) > self.max_words_table:
+                    self._prune()
+        self._flush(buf)
+
+    def _flush(self, buf):
+        if not buf:
+            return
+        arr = np.array(buf, dtype=np.int32)
+        self.tokens += len(arr)
+        if self.scratch is not None:
+            arr.tofile(self.scratch)
+        n = self.ids.next_id
+        if n > len(self.counts):
+            grown = np.zeros(max(n, 2 * len(self.counts)), dtype=np.int64)
+            grown[: len(self.counts)] = self.counts
+            self.counts = grown
+        self.counts[:n] += np.bincount(arr, minlength=n)
+
+    def _prune(self):
+        """Forget the rarest words (count < min_reduce, raised each time) to bound memory."""
+        while len(self.ids) > self.max_words_table * 0.7:
+            counts = self.counts
+            dead = [w for w, i in self.ids.items() if counts[i] < self.min_reduce]
+            for w in dead:
+                del self.ids[w]
+            self.pruned += len(dead)
+            self.min_reduce += 1
+
+    def vocabulary(self, min_count, max_vocab):
+        ids = self.ids
+        counts = self.counts
+        items = [(w, int(counts[i])) for w, i in ids.items() if counts[i] >= min_count]
+        items.sort(key=lambda wc: (-wc[1], wc[0]))
+        if max_vocab is not None:
+            items = items[:max_vocab]
+        vocab = Vocabulary([w for w, _ in items], [c for _, c in items])
+        remap = np.full(max(ids.next_id, 1), -1, dtype=np.int32)
+        for new, (w, _) in enumerate(items):
+            remap[ids[w]] = new
+        return vocab, remap
+
+    def close(self):
+        if self.scratch is not None:
+            self.scratch.close()
+
+
+def count_words(corpus, min_count=5, max_vocab=None, lowercase=False,
+                max_sentence_length=MAX_SENTENCE_LENGTH, max_words_table=MAX_WORDS_TABLE):
+    """Count a corpus (paths or an iterable of token lists) and return its :class:`Vocabulary`."""
+    scan = _Scan(None, max_words_table)
+    scan.feed(_sentences(corpus, lowercase, max_sentence_length))
+    _check_scan(scan, min_count)
+    vocab, _ = scan.vocabulary(min_count, max_vocab)
+    _check_vocab(vocab, scan, min_count)
+    vocab.raw_tokens = scan.tokens
+    return vocab
+
+
+class EncodedCorpus:
+    """A corpus as int32 vocabulary ids with sentence boundaries.
+
+    ``ids[offsets[s]:offsets[s+1]]`` are the words of sentence ``s``, out-of-vocabulary tokens
+    removed. ``ids`` is a read-only memory map when built from text.
+    """
+
+    def __init__(self, vocab, ids, offsets, raw_tokens=None, folder=None, owns_folder=False):
+        self.vocab = vocab
+        self.ids = ids
+        self.offsets = offsets
+        self.raw_tokens = int(raw_tokens if raw_tokens is not None else len(ids))
+        self.folder = folder
+        self._owns_folder = owns_folder
+
+    @property
+    def n_tokens(self):
+        return int(self.offsets[-1])
+
+    @property
+    def n_sentences(self):
+        return len(self.offsets) - 1
+
+    def __repr__(self):
+        return (f"EncodedCorpus({self.n_tokens:,} tokens in {self.n_sentences:,} sentences, "
+                f"{len(self.vocab):,} words)")
+
+    def sentences(self):
+        """Yield each sentence as an int32 array (a view)."""
+        for s in range(self.n_sentences):
+            yield self.ids[self.offsets[s]:self.offsets[s + 1]]
+
+    def close(self):
+        """Drop the memory map and delete the scratch folder if this object created it."""
+        self.ids = None
+        if self._owns_folder and self.folder and os.path.isdir(self.folder):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @classmethod
+    def from_arrays(cls, vocab, sentences):
+        """Build in memory from a list of id sequences (tests, small data)."""
+        lengths = [len(s) for s in sentences]
+        offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(lengths)
+        ids = (np.concatenate([np.asarray(s, dtype=np.int32) for s in sentences])
+               if sentences else np.zeros(0, dtype=np.int32))
+        return cls(vocab, ids, offsets)
+
+
+def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
+           max_sentence_length=MAX_SENTENCE_LENGTH, workdir=None,
+           max_words_table=MAX_WORDS_TABLE, vocab=None):
+    """Count and encode ``corpus`` (paths, or an iterable of token lists) in one read.
+
+    Returns an :class:`EncodedCorpus` whose files live in ``workdir`` (a new temporary folder by
+    default, deleted by ``close()``). With ``vocab`` given, that vocabulary is used as is.
+    """
+    owns = workdir is None
+    folder = tempfile.mkdtemp(prefix="wordvec-corpus-", dir=None) if owns else workdir
+    os.makedirs(folder, exist_ok=True)
+    scratch = os.path.join(folder, "scratch.int32")
+    scan = _Scan(scratch, max_words_table)
+    try:
+        scan.feed(_sentences(corpus, lowercase, max_sentence_length))
+        scan.close()
+        _check_scan(scan, min_count)
+        if vocab is None:
+            vocab, remap = scan.vocabulary(min_count, max_vocab)
+            _check_vocab(vocab, scan, min_count)
+        else:
+            remap = np.full(max(scan.ids.next_id, 1), -1, dtype=np.int32)
+            for w, i in scan.ids.items():
+                remap[i] = vocab.index.get(w, -1)
+        ids, offsets = _remap(scratch, os.path.join(folder, "ids.int32"), remap,
+                              np.asarray(scan.lengths, dtype=np.int64))
+    except BaseException:
+        scan.close()
+        if owns:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+    if len(ids) == 0:
+        if owns:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise WordvecError("the corpus has no in-vocabulary words to train on")
+    np.save(os.path.join(folder, "offsets.npy"), offsets)
+    return EncodedCorpus(vocab, ids, offsets, scan.tokens, folder, owns)
+
+
+def _remap(scratch, out_path, remap, lengths, block=1 << 22):
+    """Map provisional ids to final ids block by block, dropping -1, fixing sentence offsets."""
+    old_off = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=old_off[1:])
+    new_off = np.empty_like(old_off)
+    src = np.memmap(scratch, dtype=np.int32, mode="r") if old_off[-1] else np.zeros(0, np.int32)
+    kept = 0
+    j = 0  # next offset to translate
+    with open(out_path, "wb") as out:
+        for a in range(0, len(src), block):
+            final = remap[src[a:a + block]]
+            keep = final >= 0
+            local = np.zeros(len(final) + 1, dtype=np.int64)
+            np.cumsum(keep, out=local[1:])
+            hi = np.searchsorted(old_off, a + len(final), side="left")
+            new_off[j:hi] = kept + local[old_off[j:hi] - a]
+            j = hi
+            final[keep].tofile(out)
+            kept += int(local[-1])
+    new_off[j:] = kept
+    del src
+    ids = (np.memmap(out_path, dtype=np.int32, mode="r") if kept
+           else np.zeros(0, dtype=np.int32))
+    return ids, new_off
+
+
+def _sentences(corpus, lowercase, max_sentence_length):
+    if isinstance(corpus, (str, os.PathLike)) or (
+            isinstance(corpus, (list, tuple)) and corpus and isinstance(corpus[0], (str, os.PathLike))):
+        return iter_sentences(corpus, lowercase, max_sentence_length)
+    return _token_lists(corpus, lowercase, max_sentence_length)
+
+
+def _token_lists(sentences, lowercase, max_sentence_length):
+    for s in sentences:
+        if isinstance(s, str):
+            raise WordvecError("sentences must be lists of tokens, not strings")
+        s = [w.lower() for w in s] if lowercase else list(s)
+        for i in range(0, len(s), max_sentence_length):
+            yield s[i:i + max_sentence_length]
+
+
+def _check_scan(scan, min_count):
+    if scan.tokens == 0:
+        raise WordvecError("the corpus is empty: no words found")
+
+
+def _check_vocab(vocab, scan, min_count):
+    if len(vocab) == 0:
+        raise WordvecError(
+            f"no word occurs at least min_count={min_count} times in the corpus "
+            f"({scan.tokens:,} tokens, {len(scan.ids):,} distinct words); lower --min-count")

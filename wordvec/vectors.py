@@ -1,0 +1,169 @@
+"""Trained word vectors and the queries users know from gensim.
+
+:class:`Vectors` holds the words (in frequency order when known), their index, an ``(n, dim)``
+float32 matrix and, lazily, a unit-normalised copy. Queries are matrix products over the whole
+vocabulary; query words are excluded from results. Subclasses answer for words outside the
+vocabulary by overriding :meth:`Vectors.oov_vector` (fastText does, from character n-grams).
+"""
+
+import numpy as np
+
+from .errors import WordvecError
+
+
+class Vectors:
+    """Word vectors: ``words``, ``index`` (word -> row), ``matrix`` (float32, n x dim)."""
+
+    kind = "vectors"
+
+    def __init__(self, words, matrix, counts=None, meta=None):
+        self.words = list(words)
+        self.matrix = matrix if isinstance(matrix, np.memmap) else np.asarray(matrix, dtype=np.float32)
+        if self.matrix.ndim != 2 or self.matrix.shape[0] != len(self.words):
+            raise WordvecError(
+                f"vectors: {len(self.words)} words but a matrix of shape {self.matrix.shape}")
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self.index = {}
+        for i, w in enumerate(self.words):
+            self.index.setdefault(w, i)
+        self.meta = dict(meta or {})  # kind, params, stats: what the native format stores
+        self._unit = None
+
+    # ---- basics ----------------------------------------------------------------------------
+    def __len__(self):
+        return len(self.words)
+
+    @property
+    def dim(self):
+        return self.matrix.shape[1]
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def has_vector(self, word):
+        """True if a vector can be given for ``word`` (in the vocabulary, or built for it)."""
+        if word in self.index:
+            return True
+        try:
+            self.oov_vector(word)
+        except KeyError:
+            return False
+        return True
+
+    def __getitem__(self, word):
+        i = self.index.get(word)
+        if i is not None:
+            return np.asarray(self.matrix[i])
+        return self.oov_vector(word)
+
+    def oov_vector(self, word):
+        """Vector for a word outside the vocabulary; plain vectors have none."""
+        raise KeyError(f"word {word!r} is not in the vocabulary")
+
+    def __repr__(self):
+        return f"{type(self).__name__}({len(self):,} words, dim {self.dim})"
+
+    @property
+    def unit(self):
+        """Unit-normalised float32 copy of the matrix (rows of zero norm stay zero), cached."""
+        if self._unit is None:
+            m = np.asarray(self.matrix, dtype=np.float32)
+            norms = np.linalg.norm(m, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            self._unit = m / norms
+        return self._unit
+
+    def unit_vector(self, word):
+        i = self.index.get(word)
+        if i is not None:
+            return self.unit[i]
+        v = np.asarray(self.oov_vector(word), dtype=np.float32)
+        n = np.linalg.norm(v)
+        return v / n if n > 0 else v
+
+    def _require(self, words):
+        for w in words:
+            if not self.has_vector(w):
+                raise WordvecError(f"word {w!r} is not in the vocabulary")
+
+    # ---- queries ---------------------------------------------------------------------------
+    def similarity(self, a, b):
+        """Cosine similarity of two words."""
+        self._require([a, b])
+        return float(np.dot(self.unit_vector(a), self.unit_vector(b)))
+
+    def most_similar(self, positive=(), negative=(), topn=10, restrict=None):
+        """Words nearest to the mean of unit ``positive`` minus unit ``negative`` vectors.
+
+        ``positive``/``negative`` take words or vectors; ``restrict`` limits candidates to the
+        first N (most frequent) words. Returns ``[(word, cosine), ...]`` without the query words.
+        """
+        if isinstance(positive, str):
+            positive = [positive]
+        if isinstance(negative, str):
+            negative = [negative]
+        items = [(p, 1.0) for p in positive] + [(n, -1.0) for n in negative]
+        if not items:
+            raise WordvecError("most_similar needs at least one word")
+        query = np.zeros(self.dim, dtype=np.float32)
+        exclude = []
+        for item, weight in items:
+            if isinstance(item, str):
+                self._require([item])
+                query += weight * self.unit_vector(item)
+                if item in self.index:
+                    exclude.append(self.index[item])
+            else:
+                query += weight * np.asarray(item, dtype=np.float32)
+        return self._top(query, exclude, topn, restrict)
+
+    def _top(self, query, exclude, topn, restrict):
+        unit = self.unit if restrict is None else self.unit[:restrict]
+        norm = np.linalg.norm(query)
+        scores = unit @ (query / norm if norm > 0 else query)
+        return self._rank(scores, exclude, topn)
+
+    def _rank(self, scores, exclude, topn):
+        scores = np.array(scores, dtype=np.float32)
+        for i in exclude:
+            if i < len(scores):
+                scores[i] = -np.inf
+        k = min(topn, len(scores))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.words[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def analogy(self, a, b, c, topn=1, method="add", restrict=None):
+        """Answer ``a - b + c`` ("king man woman" -> "queen"), the query words excluded.
+
+        ``method="add"`` is 3CosAdd, ``"mul"`` is 3CosMul (Levy & Goldberg 2014):
+        ``cos'(x,a) cos'(x,c) / (cos'(x,b) + 0.001)`` with ``cos' = (cos + 1) / 2``.
+        """
+        self._require([a, b, c])
+        if method == "add":
+            return self.most_similar(positive=[a, c], negative=[b], topn=topn, restrict=restrict)
+        if method != "mul":
+            raise WordvecError(f"unknown analogy method {method!r}: use 'add' or 'mul'")
+        unit = self.unit if restrict is None else self.unit[:restrict]
+        va, vb, vc = (self.unit_vector(w) for w in (a, b, c))
+        scores = cos_mul(unit @ va, unit @ vb, unit @ vc)
+        exclude = [self.index[w] for w in (a, b, c) if w in self.index]
+        return self._rank(scores, exclude, topn)
+
+    def doesnt_match(self, words):
+        """The word furthest from the mean of the others' unit vectors."""
+        words = list(words)
+        if len(words) < 2:
+            raise WordvecError("doesnt_match needs at least two words")
+        self._require(words)
+        vecs = np.stack([self.unit_vector(w) for w in words])
+        mean = vecs.mean(axis=0)
+        mean /= np.linalg.norm(mean) or 1.0
+        return words[int(np.argmin(vecs @ mean))]
+
+
+def cos_mul(sim_a, sim_b, sim_c, eps=1e-3):
+    """3CosMul scores from cosines to a (positive), b (negative), c (positive)."""
+    return ((sim_a + 1) / 2) * ((sim_c + 1) / 2) / ((sim_b + 1) / 2 + eps)

@@ -1,0 +1,170 @@
+"""Vocabulary: words in frequency order with counts, and what trainers derive from it.
+
+Frequency order is descending count, ties broken by the word's text (deterministic). Saved and
+loaded as ``word count`` lines, the format of word2vec's ``-save-vocab`` and GloVe's
+``vocab_count``.
+"""
+
+import os
+
+import numpy as np
+from numba import njit
+
+from .errors import WordvecError
+from .io_util import atomic_write
+
+
+class Vocabulary:
+    """Words (most frequent first) with their corpus counts."""
+
+    def __init__(self, words, counts):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        if len(self.words) != len(self.counts):
+            raise WordvecError("vocabulary: words and counts differ in length")
+        self.index = {w: i for i, w in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            raise WordvecError("vocabulary: a word is listed twice")
+
+    @classmethod
+    def from_counts(cls, counts, min_count=1, max_size=None):
+        """Build from a ``{word: count}`` mapping: drop words below ``min_count``, sort, truncate."""
+        items = [(w, c) for w, c in counts.items() if c >= min_count]
+        items.sort(key=lambda wc: (-wc[1], wc[0]))
+        if max_size is not None:
+            items = items[:max_size]
+        return cls([w for w, _ in items], [c for _, c in items])
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def __repr__(self):
+        return f"Vocabulary({len(self)} words, {self.total:,} tokens)"
+
+    @property
+    def total(self):
+        """Number of corpus tokens covered by the vocabulary."""
+        return int(self.counts.sum())
+
+    # ---- what trainers need -------------------------------------------------------------
+    def keep_probabilities(self, sample):
+        """word2vec's subsampling: keep a word of count f with p = (sqrt(f/(sT)) + 1) sT/f."""
+        if not sample or sample <= 0:
+            return np.ones(len(self), dtype=np.float32)
+        threshold = sample * self.total
+        f = self.counts.astype(np.float64)
+        p = (np.sqrt(f / threshold) + 1.0) * threshold / f
+        return np.minimum(p, 1.0).astype(np.float32)
+
+    def noise_alias(self, power=0.75):
+        """Alias table (prob float32[V], alias int32[V]) for O(1) draws from counts**power."""
+        weights = self.counts.astype(np.float64) ** power
+        return build_alias(weights / weights.sum())
+
+    def huffman(self):
+        """Huffman codes for hierarchical softmax, CSR-style.
+
+        Returns ``(offsets int64[V+1], codes uint8[n], points int32[n])``: word ``i``'s path from
+        the root is ``points[offsets[i]:offsets[i+1]]`` (inner-node rows, 0..V-2) with branch bits
+        ``codes[...]``.
+        """
+        if len(self) < 2:
+            raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
+        return _huffman(self.counts)
+
+    # ---- files ---------------------------------------------------------------------------
+    def save(self, path):
+        """Write ``word count`` lines (atomically)."""
+        with atomic_write(path, "w", encoding="utf-8") as f:
+            for w, c in zip(self.words, self.counts.tolist()):
+                f.write(f"{w} {c}\n")
+
+    @classmethod
+    def load(cls, path):
+        """Read ``word count`` lines (ours, word2vec's ``-save-vocab``, GloVe's ``vocab_count``)."""
+        if not os.path.isfile(path):
+            raise WordvecError(f"no such vocabulary file: {path!r}")
+        words, counts = [], []
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                parts = line.split()
+                if not parts:
+                    continue
+                if len(parts) != 2:
+                    raise WordvecError(f"{path}:{n}: expected 'word count', got {line.strip()[:60]!r}")
+                try:
+                    counts.append(int(parts[1]))
+                except ValueError:
+                    raise WordvecError(f"{path}:{n}: count {parts[1][:20]!r} is not an integer") from None
+                words.append(parts[0])
+        if not words:
+            raise WordvecError(f"vocabulary file {path!r} is empty")
+        return cls(words, counts)
+
+
+def build_alias(p):
+    """Vose's alias method for a probability vector ``p`` (sums to 1)."""
+    n = len(p)
+    scaled = np.asarray(p, dtype=np.float64) * n
+    prob = np.ones(n, dtype=np.float64)
+    alias = np.arange(n, dtype=np.int32)
+    small = [i for i in np.flatnonzero(scaled < 1.0)]
+    large = [i for i in np.flatnonzero(scaled >= 1.0)]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = scaled[g] + scaled[s] - 1.0
+        (small if scaled[g] < 1.0 else large).append(g)
+    return prob.astype(np.float32), alias
+
+
+@njit(cache=True)
+def _huffman(counts):
+    v = counts.shape[0]
+    count = np.empty(2 * v, dtype=np.int64)
+    count[:v] = counts
+    count[v:] = np.int64(1) << 62
+    parent = np.zeros(2 * v, dtype=np.int64)
+    binary = np.zeros(2 * v, dtype=np.uint8)
+    pos1 = v - 1
+    pos2 = v
+    for a in range(v - 1):
+        mins = np.empty(2, dtype=np.int64)
+        for k in range(2):
+            if pos1 >= 0 and count[pos1] < count[pos2]:
+                mins[k] = pos1
+                pos1 -= 1
+            else:
+                mins[k] = pos2
+                pos2 += 1
+        count[v + a] = count[mins[0]] + count[mins[1]]
+        parent[mins[0]] = v + a
+        parent[mins[1]] = v + a
+        binary[mins[1]] = 1
+    lengths = np.zeros(v, dtype=np.int64)
+    root = 2 * v - 2
+    for a in range(v):
+        b = a
+        n = 0
+        while b != root:
+            n += 1
+            b = parent[b]
+        lengths[a] = n
+    offsets = np.zeros(v + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(lengths)
+    codes = np.empty(offsets[v], dtype=np.uint8)
+    points = np.empty(offsets[v], dtype=np.int32)
+    for a in range(v):
+        n = lengths[a]
+        b = a
+        i = n - 1
+        while b != root:  # walk leaf -> root, fill root -> leaf
+            codes[offsets[a] + i] = binary[b]
+            b = parent[b]
+            points[offsets[a] + i] = b - v
+            i -= 1
+    return offsets, codes, points
