@@ -1,0 +1,487 @@
+"""The ``wordvec`` command line: thin click commands over the Python API.
+
+Every command turns a :class:`~wordvec.errors.WordvecError` (and I/O errors) into one line on
+stderr and exit status 1; usage mistakes exit 2 (click). ``WORDVEC_DEBUG=1`` shows tracebacks.
+"""
+
+import json
+import os
+import sys
+
+import click
+
+from . import __version__
+from .errors import WordvecError
+
+DEFAULT_MODEL = "vectors"
+MODEL_ENV = "WORDVEC_MODEL"
+FORMAT_CHOICES = ("native", "word2vec", "word2vec-binary", "glove")
+EXPORT_SUFFIX = {"word2vec": ".txt", "word2vec-binary": ".bin", "glove": ".glove.txt"}
+
+
+class _Group(click.Group):
+    """A click group that reports user errors as one line instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except WordvecError as e:
+            _fail(str(e))
+        except KeyError as e:  # a missing word from a query
+            _fail(e.args[0] if e.args else str(e))
+        except MemoryError:
+            _fail("out of memory: lower --max-vocab, --bucket or --memory, or use a smaller corpus")
+        except (OSError, EOFError) as e:
+            _fail(f"{getattr(e, 'filename', None) or ''}{': ' if getattr(e, 'filename', None) else ''}"
+                  f"{e.strerror if getattr(e, 'strerror', None) else e}")
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as e:  # noqa: BLE001 - last resort: still one line
+            if os.environ.get("WORDVEC_DEBUG"):
+                raise
+            _fail(f"internal error: {type(e).__name__}: {e} (set WORDVEC_DEBUG=1 for a traceback)")
+
+
+def _fail(message):
+    if os.environ.get("WORDVEC_DEBUG"):
+        raise
+    raise click.ClickException(" ".join(str(message).split()))
+
+
+def _default_model():
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def _load(path):
+    from .formats import load_vectors
+    if not os.path.exists(path):
+        hint = ("train one with 'wordvec train CORPUS', or pass -m/--model (or set "
+                f"{MODEL_ENV})") if path == _default_model() else "check the path"
+        raise WordvecError(f"no model at {path!r}: {hint}")
+    return load_vectors(path)
+
+
+model_option = click.option(
+    "-m", "--model", "model_path", default=_default_model, show_default=f"${MODEL_ENV} or ./{DEFAULT_MODEL}",
+    type=click.Path(dir_okay=True), help="Vectors to query: a native model folder or a word2vec/GloVe file.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="wordvec")
+def cli():
+    """Train and query word vectors: word2vec (skip-gram, CBOW), fastText, GloVe and LSA.
+
+    \b
+    A typical session:
+      wordvec train corpus.txt --model sg -o vectors
+      wordvec analogy king man woman      # king - man + woman = queen
+      wordvec similar france
+      wordvec eval benchmark              # analogy + word-similarity scores
+    """
+
+
+def main():
+    cli(prog_name="wordvec")
+
+
+# ---------------------------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------------------------
+ALL = ("sg", "cbow", "fasttext", "glove", "lsa")
+W2V = ("sg", "cbow", "fasttext")
+COUNT = ("glove", "lsa")
+
+# option name -> (trainer keyword, models it applies to)
+TRAIN_OPTIONS = {
+    "dim": ("dim", ALL), "window": ("window", ALL), "epochs": ("epochs", ("sg", "cbow", "fasttext", "glove")),
+    "alpha": ("alpha", ("sg", "cbow", "fasttext", "glove")), "min_alpha": ("min_alpha", W2V),
+    "negative": ("negative", W2V), "sample": ("sample", W2V), "loss": ("loss", W2V),
+    "cbow_mean": ("cbow_mean", ("cbow",)), "threads": ("threads", ALL), "seed": ("seed", ALL),
+    "arch": ("arch", ("fasttext",)), "minn": ("minn", ("fasttext",)), "maxn": ("maxn", ("fasttext",)),
+    "bucket": ("bucket", ("fasttext",)),
+    "symmetric": ("symmetric", COUNT), "x_max": ("x_max", ("glove",)), "power": ("power", ("glove",)),
+    "vectors": ("vectors", ("glove",)), "memory": ("memory_gb", COUNT), "cooccur": ("cooccur", COUNT),
+    "matrix": ("matrix", ("lsa",)), "cds": ("cds", ("lsa",)), "neg": ("neg", ("lsa",)),
+    "eig": ("eig", ("lsa",)), "add_context": ("add_context", ("lsa",)), "svd": ("svd", ("lsa",)),
+    "weighting": ("weighting", ("lsa",)), "doc_lines": ("doc_lines", ("lsa",)),
+    "distance_weighting": ("distance_weighting", ("lsa",)),
+}
+
+
+@cli.command()
+@click.argument("corpus", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("--model", "kind", type=click.Choice(ALL), default="sg", show_default=True,
+              help="sg / cbow (word2vec), fasttext (subwords), glove, lsa (PPMI-SVD or tf-idf LSA).")
+@click.option("-o", "--output", default=_default_model, show_default=f"${MODEL_ENV} or ./{DEFAULT_MODEL}",
+              help="Where to write the model (a native model folder).")
+@click.option("--format", "export_format", type=click.Choice(FORMAT_CHOICES[1:]),
+              help="Also export the vectors in this format, beside the model (OUTPUT.txt, .bin, .glove.txt).")
+@click.option("--min-count", default=5, show_default=True, help="Ignore words rarer than this.")
+@click.option("--max-vocab", type=int, help="Keep at most this many of the most frequent words.")
+@click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
+@click.option("--dim", type=int, help="Vector size. [default: 100; lsa 300]")
+@click.option("--window", type=int, help="Context window (max distance). [default: 5; glove 10]")
+@click.option("--epochs", type=int, help="Passes over the corpus. [default: 5; glove 25]")
+@click.option("--alpha", type=float,
+              help="Initial learning rate. [default: sg 0.025, cbow 0.05, fasttext 0.05, glove 0.05 (AdaGrad)]")
+@click.option("--min-alpha", type=float, help="Final learning rate (linear decay). [default: 0.0001]")
+@click.option("--negative", type=int, help="Negative samples per positive (0: none). [default: 5]")
+@click.option("--sample", type=float,
+              help="Subsampling threshold for frequent words (0: off). [default: 1e-3; fasttext 1e-4]")
+@click.option("--loss", type=click.Choice(["ns", "hs"]),
+              help="Negative sampling or hierarchical softmax. [default: ns]")
+@click.option("--cbow-mean/--cbow-sum", default=None, help="CBOW: average or sum the context vectors. [default: mean]")
+@click.option("--arch", type=click.Choice(["sg", "cbow"]), help="fastText architecture. [default: sg]")
+@click.option("--minn", type=int, help="fastText: shortest character n-gram. [default: 3]")
+@click.option("--maxn", type=int, help="fastText: longest character n-gram; 0 turns subwords off. [default: 6]")
+@click.option("--bucket", type=int,
+              help="fastText: n-gram hash buckets. Memory is bucket x dim x 4 bytes: the default "
+                   "2,000,000 x 100 takes 800 MB; lower it on small machines. [default: 2000000]")
+@click.option("--symmetric/--asymmetric", default=None,
+              help="glove/lsa: count context on both sides, or only the left. [default: symmetric]")
+@click.option("--x-max", type=float, help="glove: weighting cut-off x_max. [default: 100]")
+@click.option("--power", type=float, help="glove: weighting exponent. [default: 0.75]")
+@click.option("--vectors", type=click.Choice(["sum", "word", "concat"]),
+              help="glove: output W + W~ (sum), W alone, or both side by side. [default: sum]")
+@click.option("--memory", type=float, help="glove/lsa: memory budget for co-occurrence counting, in GB. [default: 4]")
+@click.option("--cooccur", type=click.Path(),
+              help="glove/lsa: reuse a matrix from 'wordvec cooccur' (no corpus needed).")
+@click.option("--matrix", type=click.Choice(["ppmi", "tfidf"]),
+              help="lsa: PPMI-SVD or term-document LSA. [default: ppmi]")
+@click.option("--cds", type=float, help="lsa: context distribution smoothing exponent. [default: 0.75]")
+@click.option("--neg", type=float, help="lsa: shift PMI by log(neg). [default: 1]")
+@click.option("--eig", type=float, help="lsa: eigenvalue weighting p in U x Sigma^p. [default: 0.5]")
+@click.option("--add-context", is_flag=True, default=None, help="lsa: output W + C.")
+@click.option("--svd", type=click.Choice(["randomized", "arpack"]), help="lsa: truncated SVD solver.")
+@click.option("--weighting", type=click.Choice(["tfidf", "log-entropy"]), help="lsa --matrix tfidf: weighting.")
+@click.option("--doc-lines", type=int, help="lsa --matrix tfidf: lines per document. [default: 1]")
+@click.option("--distance-weighting/--no-distance-weighting", default=None,
+              help="lsa: weight co-occurrences by 1/distance as GloVe does. [default: off]")
+@click.option("--threads", type=int, help="Worker threads. [default: all cores]")
+@click.option("--seed", type=int, help="Random seed; with --threads 1 runs are bit-identical. [default: 1]")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, quiet, **options):
+    """Train word vectors on CORPUS and save them as a model folder.
+
+    CORPUS is one or more text files (.gz/.bz2/.xz read directly), folders, or - for stdin;
+    whitespace-separated tokens, one sentence per line (lines longer than 10,000 tokens are cut).
+    With no CORPUS the small bundled public-domain corpus is used.
+
+    \b
+    Examples:
+      wordvec train                                   # skip-gram on the bundled corpus
+      wordvec train text8 --model cbow -o cbow-vectors --threads 4
+      wordvec train corpus.txt.xz --model fasttext --bucket 500000
+      wordvec train corpus.txt --model glove --memory 2 --format word2vec
+      wordvec train corpus.txt --model lsa --dim 300
+    """
+    from .api import train as train_api
+
+    params = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        keyword, models = TRAIN_OPTIONS[name]
+        if kind not in models:
+            flag = "--" + name.replace("_", "-")
+            raise WordvecError(f"{flag} does not apply to --model {kind} (it is for: {', '.join(models)})")
+        params[keyword] = value
+    if export_format and os.path.abspath(output + EXPORT_SUFFIX[export_format]) == os.path.abspath(output):
+        raise WordvecError("the export path equals the model path")
+    vectors = train_api(list(corpus) or None, kind, min_count=min_count, max_vocab=max_vocab,
+                        lowercase=lowercase, progress=not quiet, **params)
+    from .formats import save_vectors
+    save_vectors(vectors, output, "native")
+    stats = vectors.meta.get("stats", {})
+    line = f"{kind}: {len(vectors):,} words x {vectors.dim} dims"
+    if stats.get("corpus_tokens"):
+        line += f" from {stats['corpus_tokens']:,} tokens"
+    if stats.get("wall_seconds"):
+        line += f" in {stats['wall_seconds']:.1f} s"
+    if stats.get("words_per_second"):
+        line += f" ({stats['words_per_second']:,.0f} words/s)"
+    click.echo(f"{line}; saved to {output}")
+    if export_format:
+        path = output + EXPORT_SUFFIX[export_format]
+        save_vectors(vectors, path, export_format)
+        click.echo(f"exported {export_format} vectors to {path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# corpus tools
+# ---------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--min-count", default=5, show_default=True, help="Ignore words rarer than this.")
+@click.option("--max-vocab", type=int, help="Keep at most this many words.")
+@click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
+@click.option("-o", "--output", type=click.Path(), help="Save 'word count' lines (word2vec -save-vocab format).")
+@click.option("--top", default=10, show_default=True, help="How many of the most frequent words to show.")
+@json_option
+def vocab(corpus, min_count, max_vocab, lowercase, output, top, as_json):
+    """Count the words of CORPUS: vocabulary size, tokens, most frequent words.
+
+    \b
+    Example:
+      wordvec vocab corpus.txt --min-count 5 -o vocab.txt
+    """
+    from .encode import count_words
+
+    v = count_words(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase)
+    if output:
+        v.save(output)
+    top_words = [(w, int(c)) for w, c in zip(v.words[:top], v.counts[:top])]
+    if as_json:
+        click.echo(json.dumps({"tokens": v.raw_tokens, "vocab_size": len(v), "vocab_tokens": v.total,
+                               "min_count": min_count, "top": top_words}))
+        return
+    click.echo(f"{v.raw_tokens:,} tokens; {len(v):,} words with count >= {min_count} "
+               f"covering {v.total:,} tokens ({100 * v.total / max(v.raw_tokens, 1):.1f} %)")
+    for w, c in top_words:
+        click.echo(f"  {c:>12,}  {w}")
+    if output:
+        click.echo(f"saved to {output}")
+
+
+@cli.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", required=True, type=click.Path(), help="The .npz file to write.")
+@click.option("--window", default=10, show_default=True, help="Context window.")
+@click.option("--symmetric/--asymmetric", default=True, show_default=True,
+              help="Count context on both sides, or only the left (as GloVe's cooccur -symmetric 0).")
+@click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True,
+              help="Weight a co-occurrence at distance d by 1/d (GloVe).")
+@click.option("--memory", default=4.0, show_default=True, help="Memory budget in GB; beyond it, chunks spill to disk.")
+@click.option("--min-count", default=5, show_default=True, help="Ignore words rarer than this.")
+@click.option("--max-vocab", type=int, help="Keep at most this many words.")
+@click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
+@click.option("--threads", type=int, help="Worker threads. [default: all cores]")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def cooccur(corpus, output, window, symmetric, distance_weighting, memory, min_count, max_vocab,
+            lowercase, threads, quiet):
+    """Count word co-occurrences of CORPUS into a sparse matrix (.npz) for glove/lsa --cooccur.
+
+    \b
+    Example:
+      wordvec cooccur corpus.txt -o cooc.npz --window 10 --memory 2
+      wordvec train --model glove --cooccur cooc.npz
+    """
+    from .cooccur import count_cooccurrence, save_cooccurrence
+    from .encode import encode
+
+    with encode(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase) as enc:
+        m = count_cooccurrence(enc, window=window, symmetric=symmetric,
+                               distance_weighting=distance_weighting, memory_gb=memory,
+                               threads=threads, progress=not quiet)
+        save_cooccurrence(output, m, enc.vocab)
+    click.echo(f"{m.shape[0]:,} words, {m.nnz:,} non-zeros; saved to {output}")
+
+
+# ---------------------------------------------------------------------------------------------
+# queries
+# ---------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@model_option
+@click.option("-n", "--topn", default=10, show_default=True, help="How many answers.")
+@click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
+              help="3CosAdd or 3CosMul (Levy & Goldberg 2014).")
+@click.option("--restrict", type=int, help="Only answer with the N most frequent words.")
+@json_option
+def analogy(a, b, c, model_path, topn, method, restrict, as_json):
+    """Solve A - B + C: "king is to man as ? is to woman".
+
+    The three words are excluded from the answers.
+
+    \b
+    Example:
+      wordvec analogy king man woman       # king - man + woman = queen
+      wordvec analogy paris france italy   # -> rome
+    """
+    vectors = _load(model_path)
+    answers = vectors.analogy(a, b, c, topn=topn, method=method, restrict=restrict)
+    if as_json:
+        click.echo(json.dumps({"query": f"{a} - {b} + {c}", "method": method,
+                               "answers": [{"word": w, "score": s} for w, s in answers]}))
+        return
+    click.echo(f"{a} - {b} + {c} = ?  (3Cos{method.capitalize()})")
+    _print_ranked(answers)
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True)
+@model_option
+@click.option("-n", "--topn", default=10, show_default=True, help="How many neighbours.")
+@click.option("--restrict", type=int, help="Only list the N most frequent words.")
+@json_option
+def similar(words, model_path, topn, restrict, as_json):
+    """Nearest neighbours (cosine similarity) of each WORD.
+
+    \b
+    Example:
+      wordvec similar france
+      wordvec similar king queen --topn 5 --json
+    """
+    vectors = _load(model_path)
+    results = {w: vectors.most_similar(positive=[w], topn=topn, restrict=restrict) for w in words}
+    if as_json:
+        click.echo(json.dumps({w: [{"word": x, "score": s} for x, s in r] for w, r in results.items()}))
+        return
+    for i, (w, ranked) in enumerate(results.items()):
+        if i:
+            click.echo()
+        click.echo(f"nearest to {w}:")
+        _print_ranked(ranked)
+
+
+def _print_ranked(ranked):
+    for i, (w, s) in enumerate(ranked, 1):
+        click.echo(f"{i:>4}. {w:<24} {s:.4f}")
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------------------------
+@cli.group(name="eval", cls=_Group)
+def eval_group():
+    """Score vectors on word-analogy and word-similarity datasets.
+
+    \b
+    Examples:
+      wordvec eval benchmark                      # every bundled dataset, one table
+      wordvec eval benchmark -m vectors.bin --json
+      wordvec eval analogy my-questions.txt --method mul
+      wordvec eval similarity my-pairs.txt
+    """
+
+
+eval_options = [
+    model_option,
+    click.option("--restrict", default=30000, show_default=True,
+                 help="Analogy: only the N most frequent words count as vocabulary (word2vec/gensim use 30000)."),
+    click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
+                 help="Analogy: 3CosAdd or 3CosMul."),
+    json_option,
+]
+
+
+def _eval_options(f):
+    for opt in reversed(eval_options):
+        f = opt(f)
+    return f
+
+
+@eval_group.command(name="benchmark")
+@_eval_options
+def eval_benchmark(model_path, restrict, method, as_json):
+    """All bundled datasets: Google analogy, WS-353 (all/sim/rel), SimLex-999, MEN."""
+    from .evaluate import benchmark, format_table
+    results = benchmark(_load(model_path), restrict=restrict, method=method)
+    click.echo(json.dumps(results) if as_json else format_table(results))
+
+
+@eval_group.command(name="analogy")
+@click.argument("file", type=click.Path())
+@_eval_options
+def eval_analogy(file, model_path, restrict, method, as_json):
+    """Analogy accuracy on FILE (Google format: ': section' lines, then 'a b c d')."""
+    from .evaluate import evaluate_analogy, format_table
+    name = _stem(file)
+    results = {"analogy": {name: evaluate_analogy(_load(model_path), file, restrict=restrict, method=method)}}
+    click.echo(json.dumps(results) if as_json else format_table(results))
+
+
+@eval_group.command(name="similarity")
+@click.argument("file", type=click.Path())
+@_eval_options
+def eval_similarity(file, model_path, restrict, method, as_json):
+    """Spearman correlation on FILE ('word1 word2 score' lines); pairs without vectors are skipped."""
+    from .evaluate import evaluate_similarity, format_table
+    name = _stem(file)
+    results = {"similarity": {name: evaluate_similarity(_load(model_path), file)}}
+    click.echo(json.dumps(results) if as_json else format_table(results))
+
+
+def _stem(path):
+    base = os.path.basename(path)
+    for ext in (".gz", ".txt", ".csv", ".tsv"):
+        if base.endswith(ext):
+            base = base[: -len(ext)]
+    return base
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("source", type=click.Path())
+@click.argument("target", type=click.Path())
+@click.option("--to", "fmt", type=click.Choice(FORMAT_CHOICES), required=True, help="Format to write.")
+def convert(source, target, fmt):
+    """Convert vectors between formats (the input format is detected).
+
+    \b
+    Examples:
+      wordvec convert vectors vectors.bin --to word2vec-binary
+      wordvec convert glove.6B.100d.txt glove100 --to native
+    """
+    from .formats import save_vectors
+    if os.path.abspath(source) == os.path.abspath(target):
+        raise WordvecError("source and target are the same path")
+    vectors = _load(source)
+    save_vectors(vectors, target, fmt)
+    click.echo(f"{len(vectors):,} words x {vectors.dim} dims written to {target} ({fmt})")
+
+
+@cli.command()
+@click.argument("model_path", required=False, type=click.Path())
+@json_option
+def info(model_path, as_json):
+    """What a model file holds: kind, size, settings, training statistics.
+
+    MODEL_PATH defaults to $WORDVEC_MODEL or ./vectors.
+
+    \b
+    Example:
+      wordvec info vectors
+    """
+    path = model_path or _default_model()
+    from . import native
+    if native.is_native(path):
+        header = native.read_header(path)
+    else:
+        vectors = _load(path)
+        header = {"kind": vectors.meta.get("kind", "vectors"), "format": vectors.meta.get("format"),
+                  "vocab_size": len(vectors), "dim": vectors.dim}
+    if as_json:
+        click.echo(json.dumps(header))
+        return
+    click.echo(f"{path}: {header.get('kind')} vectors, {header.get('vocab_size'):,} words x "
+               f"{header.get('dim')} dims"
+               + (f" (wordvec {header['wordvec_version']})" if header.get("wordvec_version") else ""))
+    for section in ("params", "stats"):
+        items = header.get(section) or {}
+        if items:
+            click.echo(f"{section}:")
+            for k, v in items.items():
+                click.echo(f"  {k:<22} {_fmt(v)}")
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:,.6g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    if isinstance(v, list) and v and all(isinstance(x, float) for x in v):
+        return ", ".join(f"{x:.4g}" for x in v)
+    return str(v)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
