@@ -1,0 +1,239 @@
+"""Shared training orchestration: jobs, Hogwild threads, learning-rate schedule, progress, stats.
+
+Every SGD trainer over an :class:`~wordvec.encode.EncodedCorpus` (word2vec, fastText) plugs a
+Numba kernel into :func:`run_jobs`, which
+
+- splits the corpus into *jobs*: runs of whole sentences of about ``job_tokens`` tokens (the
+  split depends on the corpus only, never on the thread count);
+- runs ``epochs`` passes of all jobs, in order, on ``threads`` Python threads that call the
+  kernel; the kernel is compiled ``nogil=True`` so threads run truly in parallel and share the
+  weight matrices without locks (Hogwild);
+- gives each job its own RNG state ``seed_state(seed, epoch, job)``, so a one-thread run is
+  bit-identical for a given seed;
+- decays the learning rate linearly from ``alpha`` to ``min_alpha`` by GLOBAL progress over all
+  threads and epochs: ``progress`` is a shared ``int64[threads]`` array, the kernel adds each
+  word it reads to ``progress[slot]`` and computes its lr with :func:`current_lr`;
+- shows a tqdm bar (words/s, lr, running loss), checks weights for NaN/inf after each job, and
+  returns statistics (wall time, words/s raw and effective, loss and words per epoch, final lr).
+
+How a trainer plugs in
+----------------------
+Write a kernel and wrap it in a Python callable ``job(first, last, rng, progress, slot,
+schedule)`` that trains sentences ``first..last-1`` (indices into ``corpus.offsets``) and returns
+``(loss_sum, loss_count, words_read, words_trained)``:
+
+- ``rng``: ``uint64[1]`` state for :mod:`wordvec.rng`, private to this job;
+- ``progress`` / ``slot``: add every word read (before subsampling) to ``progress[slot]`` as you
+  go (e.g. after each sentence) and take the lr from ``current_lr(progress, schedule)`` then;
+- ``schedule``: ``float64[3]`` = (alpha, min_alpha, total words over all epochs);
+- ``words_read`` must equal the job's token count (checked: every epoch trains every word);
+  ``words_trained`` counts words kept after subsampling (the "effective" words).
+
+Then::
+
+    stats = run_jobs(corpus, job, epochs=5, alpha=0.025, min_alpha=1e-4, threads=2, seed=1,
+                     weights=(W, C), progress=True, desc="sg")
+
+``weights`` are the arrays checked for NaN/inf (their most frequent rows after each job, all of
+them at the end); a non-finite value raises :class:`~wordvec.errors.WordvecError`.
+"""
+
+import os
+import threading
+import time
+
+import numpy as np
+from numba import njit
+
+from .errors import WordvecError
+from .rng import seed_state
+
+JOB_TOKENS = 50_000  # tokens per job (upper bound; small corpora get smaller jobs)
+MIN_JOBS = 16  # at least this many jobs per epoch when the corpus allows it
+CHECK_ROWS = 2_000  # most frequent rows checked for NaN after each job
+
+
+@njit(cache=True, nogil=True)
+def current_lr(progress, schedule):
+    """Linear decay: ``alpha - (alpha - min_alpha) * done / total``, as float32.
+
+    ``done`` sums all threads' ``progress`` slots (reads of other threads' slots are racy but
+    monotone, which is all a schedule needs).
+    """
+    done = 0
+    for i in range(progress.shape[0]):
+        done += progress[i]
+    frac = min(done / schedule[2], 1.0)
+    return np.float32(schedule[0] - (schedule[0] - schedule[1]) * frac)
+
+
+def lr_from_progress(done, schedule):
+    """Python twin of :func:`current_lr` for a given number of words done."""
+    frac = min(done / schedule[2], 1.0)
+    return float(schedule[0] - (schedule[0] - schedule[1]) * frac)
+
+
+def make_jobs(offsets, job_tokens=None):
+    """Sentence indices ``[s_0, s_1, ..., n_sentences]`` splitting the corpus into jobs."""
+    offsets = np.asarray(offsets)
+    n_tokens = int(offsets[-1])
+    n_sent = len(offsets) - 1
+    if job_tokens is None:
+        job_tokens = max(1_000, min(JOB_TOKENS, n_tokens // MIN_JOBS))
+    targets = np.arange(job_tokens, n_tokens, job_tokens, dtype=np.int64)
+    cuts = np.searchsorted(offsets, targets, side="left")
+    bounds = np.unique(np.concatenate([[0], cuts, [n_sent]])).astype(np.int64)
+    # drop jobs without tokens (empty sentences at the very end are harmless either way)
+    return bounds
+
+
+def default_threads(threads):
+    if threads is None:
+        return max(1, os.cpu_count() or 1)
+    return threads
+
+
+class _Shared:
+    """State the worker threads share (under a lock, except the lock-free progress array)."""
+
+    def __init__(self, n_jobs, epochs):
+        self.lock = threading.Lock()
+        self.next = 0
+        self.total_jobs = n_jobs * epochs
+        self.error = None
+        self.stop = False
+        self.loss = np.zeros(epochs)
+        self.loss_n = np.zeros(epochs)
+        self.words = np.zeros(epochs, dtype=np.int64)
+        self.trained = np.zeros(epochs, dtype=np.int64)
+        self.recent = []  # (loss, n) of recent jobs, for the bar
+
+
+def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, weights=(),
+             progress=True, desc="train", job_tokens=None):
+    """Train ``epochs`` passes of ``corpus`` with ``job`` on ``threads`` threads; return stats.
+
+    See the module docstring for the ``job`` contract. Returns a dict: ``wall_seconds``,
+    ``words`` (read, all epochs), ``words_trained`` (after subsampling), ``words_per_second``,
+    ``effective_words_per_second``, ``loss_per_epoch`` (mean per prediction), ``words_per_epoch``,
+    ``trained_per_epoch``, ``final_lr``, ``threads``, ``jobs_per_epoch``.
+    """
+    threads = default_threads(threads)
+    bounds = make_jobs(corpus.offsets, job_tokens)
+    n_jobs = len(bounds) - 1
+    offsets = corpus.offsets
+    job_sizes = offsets[bounds[1:]] - offsets[bounds[:-1]]
+    total = int(corpus.n_tokens) * epochs
+    schedule = np.array([alpha, min_alpha, max(total, 1)], dtype=np.float64)
+    prog = np.zeros(threads, dtype=np.int64)
+    shared = _Shared(n_jobs, epochs)
+    check = [w for w in weights if w is not None]
+
+    def worker(slot):
+        try:
+            while True:
+                with shared.lock:
+                    if shared.stop or shared.next >= shared.total_jobs:
+                        return
+                    k = shared.next
+                    shared.next += 1
+                epoch, j = divmod(k, n_jobs)
+                rng = seed_state(seed, epoch, j)
+                loss, n, read, kept = job(int(bounds[j]), int(bounds[j + 1]), rng, prog, slot,
+                                          schedule)
+                if int(read) != int(job_sizes[j]):
+                    raise WordvecError(
+                        f"internal error: a job read {int(read)} words instead of {int(job_sizes[j])}")
+                _check_finite(check, CHECK_ROWS)
+                with shared.lock:
+                    shared.loss[epoch] += loss
+                    shared.loss_n[epoch] += n
+                    shared.words[epoch] += read
+                    shared.trained[epoch] += kept
+                    shared.recent.append((loss, n))
+                    if len(shared.recent) > 20:
+                        del shared.recent[:-20]
+        except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
+            with shared.lock:
+                if shared.error is None:
+                    shared.error = e
+                shared.stop = True
+
+    bar = _bar(progress, total, desc)
+    t0 = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
+    try:
+        for t in pool:
+            t.start()
+        last = 0
+        while True:
+            alive = [t for t in pool if t.is_alive()]
+            if not alive:
+                break
+            alive[0].join(0.25)
+            if bar is not None:
+                done = int(prog.sum())
+                bar.update(done - last)
+                last = done
+                with shared.lock:
+                    recent = list(shared.recent)
+                ln = sum(n for _, n in recent)
+                bar.set_postfix_str(
+                    f"lr {lr_from_progress(done, schedule):.5f}"
+                    + (f" loss {sum(x for x, _ in recent) / ln:.4f}" if ln else ""), refresh=False)
+        for t in pool:
+            t.join()
+    except KeyboardInterrupt:
+        with shared.lock:
+            shared.stop = True
+        for t in pool:
+            t.join()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    wall = time.perf_counter() - t0
+    if shared.error is not None:
+        raise shared.error
+    _check_finite(check, None)
+    done = int(prog.sum())
+    words = int(shared.words.sum())
+    trained = int(shared.trained.sum())
+    return {
+        "wall_seconds": round(wall, 3),
+        "threads": threads,
+        "epochs": epochs,
+        "jobs_per_epoch": n_jobs,
+        "words": words,
+        "words_trained": trained,
+        "words_per_second": round(words / wall, 1) if wall > 0 else None,
+        "effective_words_per_second": round(trained / wall, 1) if wall > 0 else None,
+        "loss_per_epoch": [round(float(a / b), 6) if b else None
+                           for a, b in zip(shared.loss, shared.loss_n)],
+        "words_per_epoch": shared.words.tolist(),
+        "trained_per_epoch": shared.trained.tolist(),
+        "final_lr": lr_from_progress(done, schedule),
+        "progress_words": done,
+    }
+
+
+def _check_finite(arrays, rows):
+    for a in arrays:
+        part = a if rows is None else a[:rows]
+        if part.size and not np.isfinite(_sum_abs(part)):
+            raise WordvecError(
+                "training diverged (NaN/inf in the weights): lower --alpha")
+
+
+def _sum_abs(a):
+    # one float64 reduction: NaN or inf anywhere makes it non-finite, no temporary bool array
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.abs(a).sum(dtype=np.float64) if a.ndim else float(abs(a))
+
+
+def _bar(progress, total, desc):
+    if not progress:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit="w", unit_scale=True, dynamic_ncols=True,
+                mininterval=0.5, smoothing=0.1)
