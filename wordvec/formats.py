@@ -1,0 +1,370 @@
+"""Vector file formats: native, word2vec text and binary, GloVe text, fastText ``.vec``.
+
+========================  ======================================================================
+``native``                wordvec's own folder (``wordvec.native``): JSON header + ``.npy`` arrays.
+``word2vec``              text: a header line ``N D``, then ``word v1 ... vD`` per line. fastText's
+                          ``.vec`` files are this format.
+``word2vec-binary``       the word2vec C tool's binary: the header line ``N D\\n``, then per word
+                          ``word`` + one space + D little-endian float32 + ``\\n``. gensim writes
+                          no ``\\n`` after the floats; both variants are read.
+``glove``                 text like ``word2vec`` but without the header line.
+========================  ======================================================================
+
+Loading auto-detects the format (:func:`detect`): a folder is native; a first line of two integers
+is a word2vec header, and the bytes after the first word decide text or binary (text has only
+digits, signs, dots, exponents and spaces there; float32 bytes essentially never do); anything else
+is read as GloVe text, its first line fixing the dimension. Files may be gzip-compressed
+(recognised by content, whatever the name).
+
+Text is written with ``%.{precision}g`` (default 6 significant digits: every value reads back
+within a relative error of 5e-6; ``precision=9`` reproduces float32 exactly). Binary is bit-exact.
+
+Policies: words are split from their values at the first space (a word cannot contain spaces);
+a repeated word keeps its first vector, like gensim, and later copies are dropped (counted in
+``meta["stats"]["duplicates_dropped"]``); rows are kept in file order, which evaluation takes as
+frequency order. Every malformed file raises one :class:`WordvecError` naming the file and line.
+"""
+
+import gzip
+import io
+import os
+
+import numpy as np
+
+from . import native
+from .errors import WordvecError
+from .io_util import atomic_write
+from .vectors import Vectors
+
+FORMATS = ("native", "word2vec", "word2vec-binary", "glove")
+_TEXT_BYTES = frozenset(b"0123456789+-.eEinfaINFA \t\r")
+_BLOCK = 20000  # text lines parsed per numpy call
+
+
+# ---- writing --------------------------------------------------------------------------------
+def save_vectors(vectors, path, format="native", precision=6):
+    """Write ``vectors`` to ``path`` in ``format`` (one of :data:`FORMATS`), atomically.
+
+    Text and binary outputs are gzip-compressed when ``path`` ends in ``.gz``.
+    """
+    if format not in FORMATS:
+        raise WordvecError(f"unknown vectors format {format!r}: use one of {', '.join(FORMATS)}")
+    if format == "native":
+        native.save(vectors, path)
+        return
+    _check_words(vectors.words, format)
+    matrix = vectors.matrix
+    n, dim = matrix.shape
+    with atomic_write(path, "wb") as raw:
+        out = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if str(path).endswith(".gz") else raw
+        if format != "glove":
+            out.write(f"{n} {dim}\n".encode())
+        for start in range(0, n, _BLOCK):
+            block = np.asarray(matrix[start:start + _BLOCK], dtype=np.float32)
+            words = vectors.words[start:start + _BLOCK]
+            if format == "word2vec-binary":
+                data = block.astype("<f4", copy=False)
+                out.write(b"".join(w.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                                   for w, row in zip(words, data)))
+            else:
+                fmt = " ".join([f"%.{int(precision)}g"] * dim)
+                out.write("".join(f"{w} {fmt % tuple(row)}\n"
+                                  for w, row in zip(words, block.tolist())).encode("utf-8"))
+        if out is not raw:
+            out.close()
+
+
+def _check_words(words, format):
+    for i, w in enumerate(words):
+        if not w or w.split() != [w]:
+            raise WordvecError(
+                f"cannot write {format}: word {i + 1} ({w!r}) is empty or contains whitespace")
+
+
+# ---- reading --------------------------------------------------------------------------------
+def _open_raw(path):
+    """Binary stream of the file's content, gunzipped when it starts with the gzip magic."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise WordvecError(f"{path}: a folder but not a wordvec model (no {native.HEADER})")
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise WordvecError(f"{path}: no such file") from None
+    except OSError as e:
+        raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
+    if f.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=f, mode="rb")
+    return f
+
+
+def _read_start(path, size=1 << 16):
+    """The first ``size`` bytes (decompressed) of a file, with clear errors."""
+    with _open_raw(path) as f:
+        try:
+            return f.read(size)
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise WordvecError(f"{path}: corrupt compressed file ({e})") from None
+
+
+def _parse_header(line):
+    parts = line.split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return int(parts[0]), int(parts[1])
+    return None
+
+
+def detect(path):
+    """The format of ``path``: one of :data:`FORMATS` (raises WordvecError for unusable files)."""
+    path = os.fspath(path)
+    if native.is_native(path):
+        return "native"
+    head = _read_start(path)
+    if not head.strip():
+        raise WordvecError(f"{path}: empty file, no vectors in it")
+    first, nl, rest = head.partition(b"\n")
+    header = _parse_header(first.decode("latin-1"))
+    if header is None:
+        _check_textual(path, head)
+        return "glove"
+    n, dim = header
+    if n == 0:
+        return "word2vec"
+    if not rest.strip():
+        raise WordvecError(f"{path}: header promises {n} words of dimension {dim}, "
+                           "but the file ends after it")
+    rest = rest.lstrip(b"\n")
+    sp = rest.find(b" ")
+    if sp < 0:
+        return "word2vec"  # the text parser reports what is wrong
+    # text: the rest of the line is numbers; binary: float32 bytes, which hold other bytes (the
+    # exponent byte of ordinary values is one of ``:;<=>?@`` or >= 0x80) or a very early b"\n"
+    line = rest[sp + 1: sp + 1 + 64 * dim + 64].split(b"\n", 1)[0]
+    if line and all(b in _TEXT_BYTES for b in line) and (len(line.split()) == dim or len(line) >= 8):
+        return "word2vec"
+    return "word2vec-binary"
+
+
+def _check_textual(path, head):
+    if b"\x00" in head:
+        raise WordvecError(f"{path}: a binary file, not a text vectors file "
+                           "(word2vec binary files start with a 'N D' header line)")
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").split()
+    if len(first) < 2:
+        raise WordvecError(f"{path}: line 1: not a vectors file (expected 'word v1 v2 ...' "
+                           "or a 'N D' header)")
+    try:
+        [float(x) for x in first[1:]]
+    except ValueError:
+        raise WordvecError(f"{path}: line 1: not a vectors file (expected 'word v1 v2 ...' "
+                           f"with numbers, got {' '.join(first[:4])!r}...)") from None
+
+
+def load_vectors(path, format=None, limit=None):
+    """Load vectors from ``path``; ``format=None`` detects it. ``limit`` reads only the first rows."""
+    path = os.fspath(path)
+    if format in (None, "auto"):
+        format = detect(path)
+    if format not in FORMATS:
+        raise WordvecError(f"unknown vectors format {format!r}: use one of {', '.join(FORMATS)}")
+    if limit is not None and limit < 0:
+        raise WordvecError("limit must be >= 0")
+    if format == "native":
+        if not native.is_native(path):
+            if not os.path.exists(path):
+                raise WordvecError(f"{path}: no such file or folder")
+            raise WordvecError(f"{path}: not a native wordvec model folder (no {native.HEADER})")
+        v = native.load(path)
+        if limit is not None and limit < len(v):
+            v = Vectors(v.words[:limit], v.matrix[:limit],
+                        None if v.counts is None else v.counts[:limit], v.meta)
+        return v
+    with _open_raw(path) as f:
+        try:
+            if format == "word2vec-binary":
+                words, matrix = _read_binary(path, f, limit)
+            else:
+                words, matrix = _read_text(path, f, format, limit)
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise WordvecError(f"{path}: corrupt or unreadable file ({e})") from None
+    return _build(words, matrix, format, path)
+
+
+def _build(words, matrix, format, path):
+    seen = {}
+    keep = []
+    for i, w in enumerate(words):
+        if w not in seen:
+            seen[w] = i
+            keep.append(i)
+    dropped = len(words) - len(keep)
+    if dropped:
+        words = [words[i] for i in keep]
+        matrix = matrix[np.asarray(keep, dtype=np.int64)]
+    meta = {"kind": "vectors", "params": {},
+            "stats": {"source_format": format, "source": os.path.abspath(path),
+                      "duplicates_dropped": dropped}}
+    return Vectors(words, matrix, meta=meta)
+
+
+def _read_binary(path, f, limit):
+    header_line = f.readline()
+    header = _parse_header(header_line.decode("latin-1"))
+    if header is None:
+        raise WordvecError(f"{path}: line 1: expected a word2vec header 'N D', "
+                           f"got {header_line[:40]!r}")
+    n, dim = header
+    want = n if limit is None else min(n, limit)
+    row_bytes = 4 * dim
+    matrix = np.empty((want, dim), dtype=np.float32)
+    words = []
+    buf = b""
+    pos = 0
+    chunk = max(1 << 20, 64 * (row_bytes + 64))
+    eof = False
+    for i in range(want):
+        while True:
+            # skip the newline the C tool writes after each vector (gensim writes none)
+            while pos < len(buf) and buf[pos] in b"\n\r":
+                pos += 1
+            sp = buf.find(b" ", pos)
+            if sp >= 0 and sp + 1 + row_bytes <= len(buf):
+                break
+            if eof:
+                raise WordvecError(
+                    f"{path}: truncated word2vec binary file: the header promises {n} words "
+                    f"of dimension {dim}, the data ends in word {i + 1}")
+            more = f.read(chunk)
+            eof = not more
+            buf = buf[pos:] + more
+            pos = 0
+        word = buf[pos:sp]
+        if len(word) > 1000 or b"\x00" in word:
+            raise WordvecError(f"{path}: corrupt word2vec binary file at word {i + 1} "
+                               f"(no word found: is it a text file with a wrong header?)")
+        words.append(word.decode("utf-8", "replace"))
+        matrix[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=sp + 1)
+        pos = sp + 1 + row_bytes
+    if limit is None or limit >= n:
+        tail = buf[pos:] + f.read(1 << 16)
+        if tail.strip():
+            raise WordvecError(f"{path}: more data after the {n} words the header promises "
+                               "(corrupt file or wrong header)")
+    return words, matrix
+
+
+def _read_text(path, f, format, limit):
+    text = io.TextIOWrapper(f, encoding="utf-8", errors="replace", newline=None)
+    lineno = 0
+    dim = None
+    n = None
+    if format == "word2vec":
+        lineno = 1
+        first = text.readline().lstrip("\ufeff")
+        header = _parse_header(first)
+        if header is None:
+            raise WordvecError(f"{path}: line 1: expected a word2vec header 'N D', "
+                               f"got {first.strip()[:40]!r}")
+        n, dim = header
+    want = n if limit is None else (limit if n is None else min(n, limit))
+    words, blocks = [], []
+    count = 0
+    done = want == 0
+    while not done:
+        lines = []
+        starts = []  # file line number of each kept line
+        for line in text:
+            lineno += 1
+            if lineno == 1:
+                line = line.lstrip("\ufeff")
+            if not line.strip():
+                continue
+            lines.append(line)
+            starts.append(lineno)
+            if want is not None and count + len(lines) >= want:
+                done = True
+                break
+            if len(lines) >= _BLOCK:
+                break
+        else:
+            done = True
+        if not lines:
+            break
+        if dim is None:
+            dim = len(lines[0].split()) - 1
+            if dim < 1:
+                raise WordvecError(f"{path}: line {starts[0]}: a word without values")
+        words_block, rests = [], []
+        for line in lines:
+            w, _, rest = line.lstrip(" ").partition(" ")
+            words_block.append(w.rstrip("\n"))
+            rests.append(rest)
+        block = _parse_block(path, rests, starts, dim)
+        words.extend(words_block)
+        blocks.append(block)
+        count += len(lines)
+    if n is not None and (limit is None or limit > count) and count < n:
+        raise WordvecError(f"{path}: the header promises {n} words but the file has {count} "
+                           "(truncated file?)")
+    if n is not None and limit is None:
+        for line in text:
+            lineno += 1
+            if line.strip():
+                raise WordvecError(f"{path}: line {lineno}: more rows than the header's {n}")
+    if dim is None:
+        raise WordvecError(f"{path}: empty file, no vectors in it")
+    matrix = np.concatenate(blocks) if blocks else np.zeros((0, dim), dtype=np.float32)
+    return words, matrix
+
+
+def _parse_block(path, rests, starts, dim):
+    try:
+        block = np.loadtxt(rests, dtype=np.float32, comments=None, ndmin=2)
+    except ValueError:
+        block = None
+    if block is not None and block.shape == (len(rests), dim):
+        return block
+    # slow path: find the first bad line and say what is wrong with it
+    for rest, lineno in zip(rests, starts):
+        values = rest.split()
+        if len(values) != dim:
+            raise WordvecError(f"{path}: line {lineno}: {len(values)} values, expected {dim}")
+        for v in values:
+            try:
+                float(v)
+            except ValueError:
+                what = "binary data" if any(ord(c) < 32 and c not in "\t\r\n" for c in v) \
+                    else repr(v[:20])
+                raise WordvecError(f"{path}: line {lineno}: {what} where a number is expected "
+                                   "(a binary file read as text?)" if what == "binary data"
+                                   else f"{path}: line {lineno}: {what} is not a number") from None
+    raise WordvecError(f"{path}: cannot parse the vectors near line {starts[0]}")
+
+
+# ---- description ------------------------------------------------------------------------------
+def describe(path):
+    """``{"path", "format", "words", "dim", "compressed"}`` for any vectors file or model folder.
+
+    word2vec files are described from their header; GloVe files are counted (one read).
+    """
+    path = os.fspath(path)
+    fmt = detect(path)
+    info = {"path": path, "format": fmt, "compressed": False}
+    if fmt == "native":
+        header = native.read_header(path)
+        info.update(words=header.get("vocab_size"), dim=header.get("dim"),
+                    kind=header.get("kind"), wordvec_version=header.get("wordvec_version"))
+        return info
+    with _open_raw(path) as f:
+        info["compressed"] = isinstance(f, gzip.GzipFile)
+        first = f.readline()
+        if fmt != "glove":
+            info["words"], info["dim"] = _parse_header(first.decode("latin-1"))
+            return info
+        info["dim"] = len(first.split()) - 1
+        lines, last = 1, b"\n"
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+        info["words"] = lines + (last != b"\n")  # (blank lines, if any, are counted too)
+    return info
