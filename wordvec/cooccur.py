@@ -1,0 +1,430 @@
+"""Word–context co-occurrence counting in bounded memory (GloVe's ``cooccur``, in one call).
+
+For each centre word at position ``j`` of a sentence, every word at distance ``d <= window`` to
+its left (and, when ``symmetric``, to its right) adds ``1/d`` (or 1 without distance weighting)
+to the cell (row = centre word id, column = context word id). Windows never cross sentences.
+
+Exact and order-independent sums. Weights are accumulated as integers: ``1/d`` is stored as
+``L/d`` with ``L = lcm(1..window)`` (2520 for window 10), so every partial sum is exact and the
+final value ``total / L`` (float64) does not depend on the order of additions: counting in one
+go, in several threads, or spilled to disk and merged gives bit-identical matrices. (For
+windows above 22, ``L`` would overflow the integer budget; a fixed scale of 2**32 with weights
+rounded once is used instead: still deterministic and independent of order, accurate to about 1e-9 relative.)
+
+Bounded memory (Stanford's design). ``memory_gb`` sizes two accumulators:
+
+* a dense block for frequent pairs: row ``r`` (ids are in descending frequency) keeps its first
+  ``min(V, P // (r + 1))`` columns in a flat int64 array, with the product bound ``P`` as large
+  as half the budget allows; frequent words' rows are fully dense, rare words' rows short;
+* an open-addressing hash table (uint64 key ``row << 32 | col`` -> int64) for all other pairs.
+  When it is 70 % full, its entries are sorted by key and appended to a spill file on disk as
+  a sorted chunk, and the table is emptied.
+
+At the end the chunks are merged (k-way, two passes: row lengths, then values) straight into
+the CSR arrays; the dense block supplies each row's first columns, the chunks the rest, which
+never overlap. With ``threads > 1`` each thread owns the rows ``r % threads == t`` (its own hash
+table and spill chunks, the dense block shared but with disjoint rows), so no locks are needed.
+"""
+
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+from .errors import WordvecError
+from .io_util import atomic_write
+from .vocab import Vocabulary
+
+EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
+_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+MAX_LOAD = 0.7
+CHUNK_TOKENS = 1 << 22
+FORMAT = "wordvec-cooccur-1"
+
+
+# ---- kernels ----------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _add(r, c, wt, dense, dstart, dwidth, keys, vals, shift, state):
+    if c < dwidth[r]:
+        dense[dstart[r] + c] += wt
+        return
+    key = (np.uint64(r) << np.uint64(32)) | np.uint64(c)
+    mask = np.uint64(keys.shape[0] - 1)
+    h = (key * _HASH_MUL) >> shift
+    while True:
+        k = keys[h]
+        if k == key:
+            vals[h] += wt
+            return
+        if k == EMPTY:
+            keys[h] = key
+            vals[h] = wt
+            state[0] += 1
+            return
+        h = (h + np.uint64(1)) & mask
+
+
+@njit(cache=True, nogil=True)
+def _count(ids, offsets, s_begin, s_end, window, symmetric, weights, part, nparts,
+           dense, dstart, dwidth, keys, vals, shift, state, limit):
+    """Count sentences s_begin..s_end-1 for rows with r % nparts == part.
+
+    Stops early (before a sentence that could overfill the table) and returns the next sentence
+    to process; the caller spills and calls again.
+    """
+    for s in range(s_begin, s_end):
+        a = offsets[s]
+        b = offsets[s + 1]
+        n = b - a
+        if state[0] + min(2 * window * n, n * (n - 1)) > limit:
+            return s
+        for j in range(a + 1, b):
+            w2 = np.int64(ids[j])
+            lo = max(a, j - window)
+            for k in range(j - 1, lo - 1, -1):
+                w1 = np.int64(ids[k])
+                wt = weights[j - k]
+                if w2 % nparts == part:  # centre w2, left context w1
+                    _add(w2, w1, wt, dense, dstart, dwidth, keys, vals, shift, state)
+                if symmetric and w1 % nparts == part:  # centre w1, right context w2
+                    _add(w1, w2, wt, dense, dstart, dwidth, keys, vals, shift, state)
+    return s_end
+
+
+@njit(cache=True, nogil=True)
+def _drain(keys, vals, n):
+    """Sorted (key, value) pairs of the table, which is emptied."""
+    out_k = np.empty(n, dtype=np.uint64)
+    out_v = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(keys.shape[0]):
+        if keys[i] != EMPTY:
+            out_k[m] = keys[i]
+            out_v[m] = vals[i]
+            m += 1
+            keys[i] = EMPTY
+    order = np.argsort(out_k, kind="mergesort")
+    return out_k[order], out_v[order]
+
+
+@njit(cache=True, nogil=True)
+def _merge(keys, vals, bounds, part, nparts, n_rows, dense, dstart, dwidth, indptr, indices,
+           data, fill, scale):
+    """K-way merge of sorted chunks [bounds[i], bounds[i+1]) plus the dense rows of ``part``.
+
+    With ``fill`` false, only count each row's non-zeros into indptr[r + 1]; with ``fill`` true,
+    write indices and data (float64 = integer total / scale) from indptr.
+    """
+    nchunks = bounds.shape[0] - 1
+    pos = bounds[:-1].copy()
+    key = np.uint64(0)
+    r_prev = -1
+    cursor = np.int64(0)
+    while True:
+        # smallest head key
+        best = EMPTY
+        for i in range(nchunks):
+            if pos[i] < bounds[i + 1] and keys[pos[i]] < best:
+                best = keys[pos[i]]
+        if best == EMPTY:
+            r_next = n_rows
+        else:
+            r_next = np.int64(best >> np.uint64(32))
+        # dense rows up to and including r_next (rows of this part only)
+        r = r_prev + 1
+        while r <= min(r_next, n_rows - 1):
+            if r % nparts == part:
+                base = dstart[r]
+                cursor = indptr[r] if fill else 0
+                cnt = 0
+                for c in range(dwidth[r]):
+                    v = dense[base + c]
+                    if v != 0:
+                        if fill:
+                            indices[cursor] = c
+                            data[cursor] = v / scale
+                            cursor += 1
+                        else:
+                            cnt += 1
+                if not fill:
+                    indptr[r + 1] += cnt
+            r += 1
+        r_prev = max(r_prev, min(r_next, n_rows - 1))
+        if best == EMPTY:
+            break
+        total = np.int64(0)
+        for i in range(nchunks):
+            while pos[i] < bounds[i + 1] and keys[pos[i]] == best:
+                total += vals[pos[i]]
+                pos[i] += 1
+        key = best
+        if total != 0:
+            if fill:
+                indices[cursor] = np.int32(key & np.uint64(0xFFFFFFFF))
+                data[cursor] = total / scale
+                cursor += 1
+            else:
+                indptr[r_next + 1] += 1
+    return 0
+
+
+# ---- sizing ---------------------------------------------------------------------------------
+def _weights(window, distance_weighting):
+    """Integer weight per distance (index 0 unused) and the scale dividing the totals."""
+    if not distance_weighting:
+        return np.ones(window + 1, dtype=np.int64), 1
+    lcm = 1
+    for d in range(1, window + 1):
+        lcm = lcm * d // math.gcd(lcm, d)
+    if lcm <= 1 << 32:
+        scale = lcm
+        w = [0] + [scale // d for d in range(1, window + 1)]
+    else:
+        scale = 1 << 32
+        w = [0] + [round(scale / d) for d in range(1, window + 1)]
+    return np.array(w, dtype=np.int64), scale
+
+
+def _dense_layout(n_words, cells):
+    """Row starts and widths of the dense block: width(r) = min(V, P // (r + 1)), P maximal."""
+    r1 = np.arange(1, n_words + 1, dtype=np.int64)
+    if n_words * n_words <= cells:
+        width = np.full(n_words, n_words, dtype=np.int64)
+    else:
+        lo, hi = 0, n_words * n_words
+        while lo < hi:  # largest P with sum(min(V, P // r1)) <= cells
+            mid = (lo + hi + 1) // 2
+            if int(np.minimum(n_words, mid // r1).sum()) <= cells:
+                lo = mid
+            else:
+                hi = mid - 1
+        width = np.minimum(n_words, lo // r1)
+    start = np.zeros(n_words, dtype=np.int64)
+    np.cumsum(width[:-1], out=start[1:])
+    return start, width
+
+
+def _plan(n_words, memory_gb, nparts, min_slots):
+    """Split the budget: dense block (int64 cells) and one hash table (16 B/slot) per thread.
+
+    A table always holds at least ``min_slots`` (one longest sentence's pairs).
+    """
+    budget = int(memory_gb * (1 << 30))
+    full = n_words * n_words * 8
+    if full <= 0.75 * budget:
+        dense_cells = n_words * n_words
+        slots = 1 << 10
+    else:
+        dense_cells = max(n_words, budget // 2 // 8)
+        per_table = max(1 << 10, (budget - dense_cells * 8) // nparts // 16)
+        slots = 1 << int(math.floor(math.log2(per_table)))
+    while slots < min_slots:
+        slots *= 2
+    return dense_cells, slots
+
+
+# ---- the public API -------------------------------------------------------------------------
+def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=True, memory_gb=4.0,
+                       threads=None, progress=True, tmpdir=None):
+    """Count word–context co-occurrences of an :class:`~wordvec.encode.EncodedCorpus`.
+
+    Returns a ``scipy.sparse.csr_matrix`` (V x V, float64): row = centre word id, column =
+    context word id, value = sum of ``1/d`` (or counts without ``distance_weighting``) over
+    occurrences at distance ``d <= window``; ``symmetric=False`` counts only left contexts (as
+    Stanford's ``cooccur -symmetric 0``, whose file stores the transpose: row = left word).
+    ``memory_gb`` bounds the accumulators; overflow is spilled to sorted chunks in ``tmpdir``
+    (a new temporary folder by default) and merged. The result does not depend on the budget or
+    ``threads``.
+    """
+    window = int(window)
+    if window < 1:
+        raise WordvecError(f"window must be at least 1 (got {window})")
+    if not memory_gb or memory_gb <= 0:
+        raise WordvecError(f"memory must be a positive number of GB (got {memory_gb})")
+    nparts = max(1, int(threads or os.cpu_count() or 1))
+    n_words = len(corpus.vocab)
+    if n_words >= 1 << 31:
+        raise WordvecError("vocabulary too large for co-occurrence counting (over 2**31 words)")
+    weights, scale = _weights(window, distance_weighting)
+    ids = corpus.ids
+    offsets = np.asarray(corpus.offsets, dtype=np.int64)
+    longest = int(np.diff(offsets).max()) if len(offsets) > 1 else 0
+    min_slots = (min(2 * window * longest, longest * max(longest - 1, 0)) + 1) / MAX_LOAD
+    dense_cells, slots = _plan(n_words, memory_gb, nparts, min_slots)
+    dstart, dwidth = _dense_layout(n_words, dense_cells)
+    dense = np.zeros(int(dstart[-1] + dwidth[-1]) if n_words else 0, dtype=np.int64)
+    folder = tempfile.mkdtemp(prefix="wordvec-cooccur-", dir=tmpdir)
+    bar = _bar(progress, corpus.n_tokens * nparts)
+    try:
+        parts = [_Part(p, nparts, slots, folder) for p in range(nparts)]
+        errors = []
+
+        def run(part):
+            try:
+                part.count(ids, offsets, window, symmetric, weights, dense, dstart, dwidth, bar)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+                errors.append(e)
+
+        workers = [threading.Thread(target=run, args=(p,)) for p in parts]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        if errors:
+            raise errors[0]
+        if bar is not None:
+            bar.close()
+        matrix = _assemble(parts, n_words, dense, dstart, dwidth, scale)
+        matrix.count_stats = {"spills": sum(p.spills for p in parts),
+                              "dense_cells": int(dense.shape[0]), "hash_slots": slots,
+                              "threads": nparts, "scale": scale}
+        return matrix
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class _Part:
+    """One thread's share of the rows: its hash table and its spill file of sorted chunks."""
+
+    def __init__(self, part, nparts, slots, folder):
+        self.part, self.nparts = part, nparts
+        self.keys = np.full(slots, EMPTY, dtype=np.uint64)
+        self.vals = np.zeros(slots, dtype=np.int64)
+        self.shift = np.uint64(64 - int(math.log2(slots)))
+        self.state = np.zeros(1, dtype=np.int64)
+        self.limit = int(slots * MAX_LOAD)
+        self.path_k = os.path.join(folder, f"part{part}.keys")
+        self.path_v = os.path.join(folder, f"part{part}.vals")
+        self.bounds = [0]
+        self.spills = 0
+        self.final = None  # (keys, vals) held in memory when nothing was spilled
+
+    def count(self, ids, offsets, window, symmetric, weights, dense, dstart, dwidth, bar):
+        n_sent = len(offsets) - 1
+        s = 0
+        while s < n_sent:
+            # stop at a chunk boundary so progress moves
+            end = int(np.searchsorted(offsets, offsets[s] + CHUNK_TOKENS, side="left"))
+            end = min(max(end, s + 1), n_sent)
+            nxt = _count(ids, offsets, s, end, window, symmetric, weights, self.part,
+                         self.nparts, dense, dstart, dwidth, self.keys, self.vals, self.shift,
+                         self.state, self.limit)
+            if nxt == s and self.state[0] == 0:
+                raise WordvecError("co-occurrence memory budget too small for one sentence; "
+                                   "raise --memory")
+            if nxt < end:
+                self.spill()
+            if bar is not None:
+                bar.update(int(offsets[nxt] - offsets[s]))
+            s = nxt
+        if self.spills:
+            self.spill()
+        else:
+            self.final = _drain(self.keys, self.vals, int(self.state[0]))
+            self.state[0] = 0
+        self.keys = self.vals = None
+
+    def spill(self):
+        k, v = _drain(self.keys, self.vals, int(self.state[0]))
+        self.state[0] = 0
+        with open(self.path_k, "ab") as f:
+            k.tofile(f)
+        with open(self.path_v, "ab") as f:
+            v.tofile(f)
+        self.bounds.append(self.bounds[-1] + len(k))
+        self.spills += 1
+
+    def chunks(self):
+        if self.final is not None:
+            return self.final[0], self.final[1], np.array([0, len(self.final[0])], np.int64)
+        keys = np.memmap(self.path_k, dtype=np.uint64, mode="r")
+        vals = np.memmap(self.path_v, dtype=np.int64, mode="r")
+        return keys, vals, np.array(self.bounds, dtype=np.int64)
+
+
+def _assemble(parts, n_words, dense, dstart, dwidth, scale):
+    """Merge every part's chunks and the dense block into CSR arrays."""
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    empty_i = np.zeros(0, np.int32)
+    empty_d = np.zeros(0, np.float64)
+    sources = [p.chunks() for p in parts]
+    for p, (k, v, b) in zip(parts, sources):
+        _merge(k, v, b, p.part, p.nparts, n_words, dense, dstart, dwidth, indptr, empty_i,
+               empty_d, False, float(scale))
+    np.cumsum(indptr, out=indptr)
+    nnz = int(indptr[-1])
+    idx_dtype = np.int32 if nnz < 2**31 else np.int64
+    indices = np.empty(nnz, dtype=np.int32)
+    data = np.empty(nnz, dtype=np.float64)
+    for p, (k, v, b) in zip(parts, sources):
+        _merge(k, v, b, p.part, p.nparts, n_words, dense, dstart, dwidth, indptr, indices,
+               data, True, float(scale))
+    del sources
+    for p in parts:
+        p.final = None
+    m = sp.csr_matrix((data, indices, indptr.astype(idx_dtype)), shape=(n_words, n_words))
+    return m
+
+
+def _bar(progress, total):
+    if not progress:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, unit="tok", unit_scale=True, desc="co-occurrence", leave=False)
+
+
+# ---- files ----------------------------------------------------------------------------------
+def save_cooccurrence(path, matrix, vocab, params=None):
+    """Write ``matrix`` (CSR) and ``vocab`` to an ``.npz`` (no pickle), atomically."""
+    m = sp.csr_matrix(matrix)
+    if m.shape != (len(vocab), len(vocab)):
+        raise WordvecError(f"co-occurrence matrix of shape {m.shape} does not match a "
+                           f"vocabulary of {len(vocab)} words")
+    words = np.array(vocab.words, dtype=str) if len(vocab) else np.zeros(0, dtype="<U1")
+    import json
+    with atomic_write(os.fspath(path), "wb") as f:
+        np.savez(f, format=np.array(FORMAT), data=m.data, indices=m.indices, indptr=m.indptr,
+                 shape=np.array(m.shape, dtype=np.int64), words=words,
+                 counts=np.asarray(vocab.counts, dtype=np.int64),
+                 params=np.array(json.dumps(params or {})))
+
+
+def load_cooccurrence(path, with_params=False):
+    """Read an ``.npz`` written by :func:`save_cooccurrence` -> ``(csr_matrix, Vocabulary)``."""
+    import json
+    import zipfile
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise WordvecError(f"no such co-occurrence file: {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "format" not in z or str(z["format"]) != FORMAT:
+                raise WordvecError(f"{path}: not a wordvec co-occurrence file")
+            shape = tuple(int(x) for x in z["shape"])
+            m = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+            vocab = Vocabulary([str(w) for w in z["words"]], z["counts"])
+            params = json.loads(str(z["params"])) if "params" in z else {}
+    except WordvecError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise WordvecError(f"{path}: missing or corrupt co-occurrence file ({e})") from None
+    if shape != (len(vocab), len(vocab)):
+        raise WordvecError(f"{path}: corrupt co-occurrence file (matrix {shape}, "
+                           f"{len(vocab)} words)")
+    return (m, vocab, params) if with_params else (m, vocab)
+
+
+def cooccur_file(corpus, path, progress=True, **kwargs):
+    """Count ``corpus`` (an EncodedCorpus) and save to ``path``; returns the matrix."""
+    t0 = time.perf_counter()
+    m = count_cooccurrence(corpus, progress=progress, **kwargs)
+    params = dict(kwargs, seconds=round(time.perf_counter() - t0, 3))
+    params.pop("tmpdir", None)
+    save_cooccurrence(path, m, corpus.vocab, params)
+    return m
