@@ -1,3 +1,30 @@
-"""wordvec: word2vec, fastText, GloVe and LSA word vectors, Numba-fast, from the shell."""
+"""wordvec: word2vec, fastText, GloVe and LSA word vectors, Numba-fast, from the shell.
+
+    import wordvec
+    vectors = wordvec.train("corpus.txt", model="sg")
+    vectors.analogy("king", "man", "woman")
+    wordvec.save(vectors, "vectors"); vectors = wordvec.load("vectors")
+"""
 
 __version__ = "0.1.0"
+
+__all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__"]
+
+
+def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start-up
+    if name == "train":
+        from .api import train
+        return train
+    if name == "load":
+        from .formats import load_vectors
+        return load_vectors
+    if name == "save":
+        from .formats import save_vectors
+        return save_vectors
+    if name == "Vectors":
+        from .vectors import Vectors
+        return Vectors
+    if name == "WordvecError":
+        from .errors import WordvecError
+        return WordvecError
+    raise AttributeError(f"module 'wordvec' has no attribute {name!r}")
