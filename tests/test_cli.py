@@ -52,7 +52,7 @@ def test_help_reads_like_documentation():
                 ["similar", "--help"], ["vocab", "--help"], ["cooccur", "--help"]):
         r = run(*cmd)
         assert r.exit_code == 0, (cmd, r.output)
-        assert "Example" in r.output or "session" in r.output or "Score" in r.output or "Solve" in r.output, cmd
+        assert "Example" in r.output or "A typical session" in r.output, cmd
 
 
 def test_analogy_prints_the_formula_and_answer(model):
@@ -124,7 +124,7 @@ def test_vocab_command(corpus, tmp_path):
     assert r.exit_code == 0, r.output
     assert out.read_text().splitlines()[0] == "the 40"
     data = json.loads(run("vocab", corpus, "--json", "--min-count", "10").output)
-    assert data["tokens"] == 120 and data["vocab_size"] == 3
+    assert data["tokens"] == 120 and data["vocab_size"] == 7
 
 
 def test_bad_corpus_inputs(tmp_path, corpus):
@@ -155,7 +155,7 @@ def test_eval_on_tiny_datasets(model, tmp_path):
     a = json.loads(r.output)["analogy"]["q"]
     assert a["accuracy"] == 1.0 and a["questions"] == 2 and a["total"] == 3
     s = tmp_path / "s.txt"
-    s.write_text("king\tqueen\t5\nking\tprince\t9\nking\tapple\t1\nking\tpear\t3\n")
+    s.write_text("king\tman\t5\nking\tprince\t9\nking\tapple\t1\nking\tpear\t3\n")
     r = run("eval", "similarity", s, "-m", model, "--json")
     sim = json.loads(r.output)["similarity"]["s"]
     assert sim["pairs"] == 3 and sim["total"] == 4 and sim["spearman"] == pytest.approx(1.0)

@@ -380,7 +380,17 @@ def _eval_options(f):
 @eval_group.command(name="benchmark")
 @_eval_options
 def eval_benchmark(model_path, restrict, method, as_json):
-    """All bundled datasets: Google analogy, WS-353 (all/sim/rel), SimLex-999, MEN."""
+    """All bundled datasets: Google analogy, WS-353 (all/sim/rel), SimLex-999, MEN.
+
+    Analogy counts only the --restrict most frequent words as vocabulary and skips questions
+    outside it; similarity skips pairs with a word that has no vector (fastText builds vectors
+    for unseen words, so it scores them). Coverage is printed beside each score.
+
+    \b
+    Example:
+      wordvec eval benchmark -m vectors
+      wordvec eval benchmark -m GoogleNews-vectors.bin --json
+    """
     from .evaluate import benchmark, format_table
     results = benchmark(_load(model_path), restrict=restrict, method=method)
     click.echo(json.dumps(results) if as_json else format_table(results))
@@ -390,7 +400,15 @@ def eval_benchmark(model_path, restrict, method, as_json):
 @click.argument("file", type=click.Path())
 @_eval_options
 def eval_analogy(file, model_path, restrict, method, as_json):
-    """Analogy accuracy on FILE (Google format: ': section' lines, then 'a b c d')."""
+    """Analogy accuracy on FILE (Google format: ': section' lines, then 'a b c d').
+
+    'a b c d' means a : b :: c : d; the answer is the word nearest to b - a + c, the three
+    question words excluded. Sections named gram* count as syntactic, the others semantic.
+
+    \b
+    Example:
+      wordvec eval analogy questions-words.txt --method mul --restrict 30000
+    """
     from .evaluate import evaluate_analogy, format_table
     name = _stem(file)
     results = {"analogy": {name: evaluate_analogy(_load(model_path), file, restrict=restrict, method=method)}}
@@ -401,7 +419,12 @@ def eval_analogy(file, model_path, restrict, method, as_json):
 @click.argument("file", type=click.Path())
 @_eval_options
 def eval_similarity(file, model_path, restrict, method, as_json):
-    """Spearman correlation on FILE ('word1 word2 score' lines); pairs without vectors are skipped."""
+    """Spearman correlation on FILE ('word1 word2 score' lines); pairs without vectors are skipped.
+
+    \b
+    Example:
+      wordvec eval similarity EN-SIMLEX-999.txt --json
+    """
     from .evaluate import evaluate_similarity, format_table
     name = _stem(file)
     results = {"similarity": {name: evaluate_similarity(_load(model_path), file)}}
