@@ -493,7 +493,7 @@ def info(model_path, as_json):
         if items:
             click.echo(f"{section}:")
             for k, v in items.items():
-                click.echo(f"  {k:<22} {_fmt(v)}")
+                click.echo(f"  {k:<28} {_fmt(v)}")
 
 
 def _fmt(v):
@@ -501,8 +501,8 @@ def _fmt(v):
         return f"{v:,.6g}"
     if isinstance(v, int) and not isinstance(v, bool):
         return f"{v:,}"
-    if isinstance(v, list) and v and all(isinstance(x, float) for x in v):
-        return ", ".join(f"{x:.4g}" for x in v)
+    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return ", ".join(_fmt(x) if isinstance(x, int) else f"{x:.4g}" for x in v)
     return str(v)
 
 
