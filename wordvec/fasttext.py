@@ -228,5 +228,6 @@ def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTex
     vectors = FastTextVectors(vocab.words, matrix, W[v:], p["minn"], p["maxn"], p["bucket"],
                               counts=vocab.counts,
                               meta={"kind": "fasttext", "params": dict(p), "stats": stats})
-    vectors.arrays = {}
+    # the word rows and output weights, for callers that save them (native.save(..., arrays=))
+    vectors.arrays = {"input_words": W[:v], "output": C}
     return vectors

@@ -1,0 +1,185 @@
+"""fastText benchmark: wordvec vs facebook fastText (fasttext-wheel) vs gensim 4 ``FastText``.
+
+Same corpus and settings for all three (skip-gram, dim 100, window 5, negative 5, minn 3, maxn 6,
+bucket 2,000,000, epochs 5, min_count 5, sample 1e-4, lr 0.05, 2 threads); each run is a fresh
+subprocess (peak RSS is that process's own), tools alternate run by run. Wall time covers reading
+the corpus, building the vocabulary and training (evaluation excluded). Evaluation is the same
+code for all (``wordvec.evaluate``): Google analogies restricted to the 30k most frequent words
+(3CosAdd), and WS-353 / SimLex-999 / MEN where unseen words are scored through their character
+n-grams for every tool (each peer's own n-gram vectors), with the number of pairs scored.
+
+    python benchmarks/bench_fasttext.py                          # bench-en, the lead's run
+    python benchmarks/bench_fasttext.py --corpus ../shared/corpora/small-en.txt.xz --runs 1
+
+Reference figures (whole bench-en, 2 threads, measured by the issue's author) are printed too.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, table  # noqa: E402
+
+TOOLS = ("wordvec", "fasttext", "gensim")
+
+# quoted in issue 4 (whole bench-en, 2 threads): wall s, peak RSS MB, analogy %, WS, SimLex, MEN
+PEERS = {
+    "fastText 0.9.2 upstream (quoted)": (409, 1000, 63.1, 0.587, 0.327, 0.692),
+    "gensim 4.4 FastText (quoted)": (256, 994, 57.5, 0.479, 0.264, 0.633),
+}
+
+CHILD = r'''
+import time
+import numpy as np
+
+def _eval(vectors):
+    from wordvec.evaluate import benchmark
+    r = benchmark(vectors, restrict=30000)
+    a = r["analogy"]["questions-words"]
+    sims = {k: r["similarity"][k] for k in ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k")}
+    return {"analogy": a["accuracy"], "semantic": a["semantic"], "syntactic": a["syntactic"],
+            "analogy_questions": a["questions"], "analogy_total": a["total"],
+            "sim": {k: [v["spearman"], v["pairs"], v["total"]] for k, v in sims.items()}}
+
+def _peer_vectors(words, matrix, lookup):
+    from wordvec.vectors import Vectors
+
+    class PeerVectors(Vectors):
+        def oov_vector(self, word):
+            return lookup(word)
+
+    return PeerVectors(words, np.asarray(matrix, dtype=np.float32))
+
+def main(tool, corpus, threads, epochs, dim, bucket, extra):
+    threads, epochs, dim, bucket = int(threads), int(epochs), int(dim), int(bucket)
+    t0 = time.perf_counter()
+    info = {}
+    if tool == "wordvec":
+        import wordvec
+        kw = dict(arg.split("=", 1) for arg in extra.split(",") if arg)
+        kw = {k: (v == "1" if k == "per_pair" else v) for k, v in kw.items()}
+        vec = wordvec.train(corpus, model="fasttext", min_count=5, progress=False, arch="sg",
+                            dim=dim, window=5, negative=5, sample=1e-4, epochs=epochs,
+                            alpha=0.05, minn=3, maxn=6, bucket=bucket, threads=threads, **kw)
+        wall = time.perf_counter() - t0
+        info["train_seconds"] = vec.meta["stats"]["wall_seconds"]
+        info["vocab"] = len(vec)
+    elif tool == "fasttext":
+        import fasttext
+        m = fasttext.train_unsupervised(corpus, model="skipgram", dim=dim, ws=5, neg=5, minn=3,
+                                        maxn=6, bucket=bucket, epoch=epochs, minCount=5, t=1e-4,
+                                        lr=0.05, thread=threads, verbose=0)
+        wall = time.perf_counter() - t0
+        words = m.words
+        matrix = np.stack([m.get_word_vector(w) for w in words])
+
+        def lookup(word):
+            if not m.get_subwords(word)[1].size:
+                raise KeyError(word)
+            return m.get_word_vector(word)
+
+        vec = _peer_vectors(words, matrix, lookup)
+        info["vocab"] = len(words)
+    else:
+        from gensim.models import FastText
+        m = FastText(corpus_file=corpus, sg=1, vector_size=dim, window=5, negative=5, min_n=3,
+                     max_n=6, bucket=bucket, epochs=epochs, min_count=5, sample=1e-4, alpha=0.05,
+                     min_alpha=0.0, workers=threads)
+        wall = time.perf_counter() - t0
+        wv = m.wv
+
+        def lookup(word):
+            return wv.get_vector(word)  # KeyError when the word has no n-grams
+
+        vec = _peer_vectors(list(wv.index_to_key), wv.vectors, lookup)
+        info["vocab"] = len(wv.index_to_key)
+    info["wall"] = wall
+    info.update(_eval(vec))
+    return info
+'''
+
+
+def count_tokens(path):
+    n = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            n += len(chunk.split())
+    return n  # chunk borders may split a token in two: off by at most one per 16 MB
+
+
+def fmt(x, pct=False):
+    if x is None:
+        return "-"
+    return f"{100 * x:.1f}" if pct else f"{x:.3f}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default=BENCH_CORPUS, help="corpus (.txt or .xz); default bench-en")
+    ap.add_argument("--runs", type=int, default=1, help="runs per tool (alternating)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--bucket", type=int, default=2_000_000)
+    ap.add_argument("--tools", default=",".join(TOOLS), help="comma list of " + ", ".join(TOOLS))
+    ap.add_argument("--wordvec-extra", default="",
+                    help="extra wordvec parameters, e.g. per_pair=1")
+    args = ap.parse_args(argv)
+    tools = [t for t in args.tools.split(",") if t]
+    for t in tools:
+        if t not in TOOLS:
+            ap.error(f"unknown tool {t!r}")
+    corpus = plain_corpus(os.path.abspath(args.corpus))
+    tokens = count_tokens(corpus)
+    print(f"corpus {corpus}: {tokens:,} tokens; settings: skip-gram dim {args.dim} ws 5 neg 5 "
+          f"minn 3 maxn 6 bucket {args.bucket:,} epochs {args.epochs} min_count 5 t 1e-4 lr 0.05 "
+          f"threads {args.threads}", flush=True)
+    results = {t: [] for t in tools}
+    for run in range(args.runs):
+        for t in tools:
+            r = run_json(CHILD, t, corpus, args.threads, args.epochs, args.dim, args.bucket,
+                         args.wordvec_extra)
+            results[t].append(r)
+            print(f"run {run + 1} {t}: {r['wall']:.1f} s, {r['peak_rss_mb']:.0f} MB, analogy "
+                  f"{fmt(r['analogy'], True)} %", flush=True)
+    rows = []
+    best = {}
+    for t in tools:
+        r = min(results[t], key=lambda x: x["wall"])  # fastest run; quality from that run
+        best[t] = r
+        sims = r["sim"]
+        rows.append((t, f"{r['wall']:.1f}", f"{tokens * args.epochs / r['wall'] / 1e3:.0f} k",
+                     f"{r['peak_rss_mb']:.0f} MB",
+                     f"{fmt(r['analogy'], True)} ({fmt(r['semantic'], True)} / "
+                     f"{fmt(r['syntactic'], True)})",
+                     f"{r['analogy_questions']}/{r['analogy_total']}",
+                     *(f"{fmt(sims[k][0])} ({sims[k][1]}/{sims[k][2]})"
+                       for k in ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k"))))
+    for name, (wall, rss, an, ws, sl, men) in PEERS.items():
+        rows.append((name, wall, "-", f"{rss} MB", an, "-", ws, sl, men))
+    print()
+    print(table(["tool", "wall s", "words/s", "peak RSS", "analogy % (sem / syn)", "questions",
+                 "WS-353 (pairs)", "SimLex (pairs)", "MEN (pairs)"], rows))
+    if "wordvec" in best:
+        ours = best["wordvec"]
+        print()
+        for t in tools:
+            if t == "wordvec":
+                continue
+            p = best[t]
+            d_an = (ours["analogy"] - p["analogy"]) * 100 if ours["analogy"] and p["analogy"] else None
+            d_sim = {k: (ours["sim"][k][0] - p["sim"][k][0])
+                     if ours["sim"][k][0] is not None and p["sim"][k][0] is not None else None
+                     for k in ours["sim"]}
+            print(f"wordvec / {t}: wall {ratio(ours['wall'], p['wall'])}, peak RSS "
+                  f"{ratio(ours['peak_rss_mb'], p['peak_rss_mb'])}, analogy "
+                  f"{'-' if d_an is None else f'{d_an:+.1f}'} points, rho "
+                  + ", ".join(f"{k.removeprefix('EN-')} {'-' if v is None else f'{v:+.3f}'}"
+                              for k, v in d_sim.items()))
+        print("targets (issue 4): wall <= 0.75x gensim and <= 0.5x fastText; analogy >= "
+              "fastText - 1.0 point; each rho >= fastText - 0.02")
+
+
+if __name__ == "__main__":
+    main()
