@@ -122,6 +122,8 @@ def detect(path):
     head = _read_start(path)
     if not head.strip():
         raise WordvecError(f"{path}: empty file, no vectors in it")
+    if head.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (text only)
+        head = head[3:]
     first, nl, rest = head.partition(b"\n")
     header = _parse_header(first.decode("latin-1"))
     if header is None:
@@ -326,6 +328,9 @@ def _parse_block(path, rests, starts, dim):
         return block
     # slow path: find the first bad line and say what is wrong with it
     for rest, lineno in zip(rests, starts):
+        if "\ufffd" in rest or any(ord(ch) < 32 and ch not in "\t\r\n" for ch in rest):
+            raise WordvecError(f"{path}: line {lineno}: binary data where numbers are expected "
+                               "(a binary file read as text? let the format be detected)")
         values = rest.split()
         if len(values) != dim:
             raise WordvecError(f"{path}: line {lineno}: {len(values)} values, expected {dim}")
@@ -333,11 +338,7 @@ def _parse_block(path, rests, starts, dim):
             try:
                 float(v)
             except ValueError:
-                what = "binary data" if any(ord(c) < 32 and c not in "\t\r\n" for c in v) \
-                    else repr(v[:20])
-                raise WordvecError(f"{path}: line {lineno}: {what} where a number is expected "
-                                   "(a binary file read as text?)" if what == "binary data"
-                                   else f"{path}: line {lineno}: {what} is not a number") from None
+                raise WordvecError(f"{path}: line {lineno}: {v[:20]!r} is not a number") from None
     raise WordvecError(f"{path}: cannot parse the vectors near line {starts[0]}")
 
 
