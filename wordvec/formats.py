@@ -86,6 +86,9 @@ def _open_raw(path):
     """Binary stream of the file's content, gunzipped when it starts with the gzip magic."""
     path = os.fspath(path)
     if os.path.isdir(path):
+        if native.is_native(path):
+            raise WordvecError(f"{path}: a native wordvec model folder, not a vectors file "
+                               "(load it with format 'native' or let the format be detected)")
         raise WordvecError(f"{path}: a folder but not a wordvec model (no {native.HEADER})")
     try:
         f = open(path, "rb")
