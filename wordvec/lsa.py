@@ -1,0 +1,323 @@
+"""LSA: count-based word vectors from a weighted sparse matrix and a truncated SVD.
+
+Two modes (``matrix=``):
+
+``"ppmi"`` (default; Levy, Goldberg & Dagan 2015, "Improving distributional similarity with
+lessons learned from word embeddings")
+    word–context counts ``#(w, c)`` from :func:`wordvec.cooccur.count_cooccurrence` (symmetric
+    window, unweighted by default), then positive PMI with context-distribution smoothing and
+    an optional shift::
+
+        PPMI(w, c) = max(0, log( #(w,c) · Σ_c' #(c')^α / (#(w) · #(c)^α) ) − log k)
+
+    with ``α = cds`` and ``k = neg``; computed on the non-zero counts only (a zero count stays
+    zero), never as a dense V x V. Truncated SVD ``M ≈ U Σ Vᵀ``; word vectors ``U Σ^eig``,
+    or ``U Σ^eig + V Σ^eig`` (W + C) with ``add_context``.
+
+``"tfidf"`` (classic LSA; Deerwester et al. 1990, Dumais 1991)
+    a term–document matrix (a document is a line of the corpus, or a block of ``doc_lines``
+    lines; empty documents are dropped), weighted by
+
+    - ``tfidf``: ``(1 + ln tf) · ln(D / df)`` (sublinear term frequency times inverse
+      document frequency, D = number of documents), or
+    - ``log-entropy``: ``ln(1 + tf) · g_w`` with ``g_w = 1 + Σ_d p_wd ln p_wd / ln D`` and
+      ``p_wd = tf_wd / Σ_d tf_wd`` (1 for a word concentrated in one document, 0 for a word
+      spread evenly over all of them),
+
+    then a truncated SVD; word vectors ``U Σ^eig`` (``eig`` defaults to 1 here: U·Σ).
+
+Defaults. ``dim=300``: Levy et al. found 300–500 SVD dimensions right for PPMI (low-rank
+approximation of a V x V matrix needs more dimensions than SGNS's 100 to keep the similarity
+structure); 300 keeps the SVD fast and the model the size of a common 300-d embedding.
+``window=5``: the skip-gram default, so both families see the same contexts in the
+benchmark; the WS-353/MEN relatedness targets favour wider windows than hyperwords' 2.
+``eig=0.5`` and ``cds=0.75``: the values Levy et al. recommend. SVD: randomized subspace
+iteration (:mod:`wordvec.svd`, chosen by measurement; see there).
+"""
+
+import os
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import WordvecError
+from .svd import DEFAULT_N_ITER, DEFAULT_OVERSAMPLE, METHODS, truncated_svd
+from .vectors import Vectors
+
+MATRICES = ("ppmi", "tfidf")
+WEIGHTINGS = ("tfidf", "log-entropy")
+BLOCK_NNZ = 1 << 22  # entries processed at a time (bounds temporary memory)
+
+
+# ---- PPMI -----------------------------------------------------------------------------------
+def ppmi(counts, cds=0.75, neg=1.0):
+    """Positive (shifted) PMI of a word–context count matrix, with context smoothing ``cds``.
+
+    ``counts`` is a scipy.sparse matrix (rows = words, columns = contexts). Returns a CSR float32
+    matrix holding only the positive entries. Memory: the result plus one block of entries.
+    """
+    _check_ppmi_params(cds, neg)
+    C = sp.csr_matrix(counts)
+    C.sum_duplicates()
+    if C.nnz and C.data.min() < 0:
+        raise WordvecError("co-occurrence counts must be non-negative")
+    row_sum = np.asarray(C.sum(axis=1), dtype=np.float64).ravel()
+    col_sum = np.asarray(C.sum(axis=0), dtype=np.float64).ravel()
+    with np.errstate(divide="ignore"):
+        log_row = np.log(row_sum)
+        log_col = cds * np.log(col_sum)
+    smooth_total = float(np.sum(col_sum[col_sum > 0] ** cds))
+    if smooth_total <= 0:
+        raise WordvecError("the co-occurrence matrix is empty: no word pairs to weight")
+    shift = np.log(smooth_total) - np.log(float(neg))
+    n_rows = C.shape[0]
+    kept_per_row = np.zeros(n_rows, dtype=np.int64)
+    data_parts, index_parts = [], []
+    indptr = C.indptr
+    r0 = 0
+    while r0 < n_rows:
+        r1 = int(np.searchsorted(indptr, indptr[r0] + BLOCK_NNZ, side="right")) - 1
+        r1 = min(max(r1, r0 + 1), n_rows)
+        a, b = indptr[r0], indptr[r1]
+        rows = np.repeat(np.arange(r0, r1), np.diff(indptr[r0:r1 + 1]))
+        cols = C.indices[a:b]
+        val = np.log(C.data[a:b].astype(np.float64)) - log_row[rows] - log_col[cols] + shift
+        keep = val > 0
+        data_parts.append(val[keep].astype(np.float32))
+        index_parts.append(cols[keep].astype(np.int32))
+        kept_per_row[r0:r1] = np.bincount(rows[keep] - r0, minlength=r1 - r0)
+        r0 = r1
+    out_indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(kept_per_row, out=out_indptr[1:])
+    data = np.concatenate(data_parts) if data_parts else np.zeros(0, np.float32)
+    indices = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int32)
+    return sp.csr_matrix((data, indices, out_indptr), shape=C.shape)
+
+
+def _check_ppmi_params(cds, neg):
+    if not cds > 0:
+        raise WordvecError(f"cds (context-distribution smoothing) must be > 0, got {cds}")
+    if cds > 1:
+        raise WordvecError(f"cds must be at most 1 (1 = no smoothing), got {cds}")
+    if not neg >= 1:
+        raise WordvecError(f"neg (PMI shift log k) must be at least 1, got {neg}")
+
+
+# ---- term–document --------------------------------------------------------------------------
+def term_document(ids, offsets, vocab_size, doc_lines=1):
+    """Term–document counts (CSR float32, vocab_size x D) from encoded ids and line offsets.
+
+    A document is ``doc_lines`` consecutive sentences; documents without words are dropped.
+    Built block by block (``np.unique`` over ``doc * V + word`` keys), so temporary memory is
+    bounded by a block and the result by its non-zeros.
+    """
+    if doc_lines < 1:
+        raise WordvecError(f"doc_lines must be at least 1, got {doc_lines}")
+    offsets = np.asarray(offsets, dtype=np.int64)
+    doc_off = offsets[::doc_lines]
+    if doc_off[-1] != offsets[-1]:
+        doc_off = np.append(doc_off, offsets[-1])
+    doc_off = np.unique(doc_off)  # drops empty documents (repeated offsets)
+    n_docs = len(doc_off) - 1
+    if n_docs < 1:
+        raise WordvecError("the corpus has no documents with in-vocabulary words")
+    V = int(vocab_size)
+    nnz_per_doc = np.zeros(n_docs, dtype=np.int64)
+    word_parts, count_parts = [], []
+    d0 = 0
+    while d0 < n_docs:
+        d1 = int(np.searchsorted(doc_off, doc_off[d0] + BLOCK_NNZ, side="right")) - 1
+        d1 = min(max(d1, d0 + 1), n_docs)
+        a, b = doc_off[d0], doc_off[d1]
+        docs = np.repeat(np.arange(d1 - d0, dtype=np.int64), np.diff(doc_off[d0:d1 + 1]))
+        keys, counts = np.unique(docs * V + np.asarray(ids[a:b], dtype=np.int64),
+                                 return_counts=True)
+        nnz_per_doc[d0:d1] = np.bincount(keys // V, minlength=d1 - d0)
+        word_parts.append((keys % V).astype(np.int32))
+        count_parts.append(counts.astype(np.float32))
+        d0 = d1
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(nnz_per_doc, out=indptr[1:])
+    doc_word = sp.csr_matrix((np.concatenate(count_parts), np.concatenate(word_parts), indptr),
+                             shape=(n_docs, V))
+    return doc_word.T.tocsr()
+
+
+def weight_term_document(X, weighting="tfidf"):
+    """Weight a term–document count matrix (terms x documents): ``tfidf`` or ``log-entropy``."""
+    if weighting not in WEIGHTINGS:
+        raise WordvecError(f"unknown weighting {weighting!r}: use one of {', '.join(WEIGHTINGS)}")
+    X = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    n_docs = X.shape[1]
+    if n_docs < 2:
+        raise WordvecError(f"{weighting} weighting needs at least 2 documents, got {n_docs}")
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    tf = X.data.astype(np.float64)
+    if weighting == "tfidf":
+        df = np.diff(X.indptr).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            idf = np.log(n_docs / df)
+        X.data = ((1.0 + np.log(tf)) * idf[rows]).astype(np.float32)
+    else:
+        gf = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+        p = tf / gf[rows]
+        ent = np.bincount(rows, weights=p * np.log(p), minlength=X.shape[0])
+        g = 1.0 + ent / np.log(n_docs)
+        X.data = (np.log1p(tf) * g[rows]).astype(np.float32)
+    X.eliminate_zeros()
+    return X
+
+
+# ---- trainer --------------------------------------------------------------------------------
+def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=300, window=5,
+              distance_weighting=False, cds=0.75, neg=1, eig=None, add_context=False,
+              svd="randomized", svd_iter=DEFAULT_N_ITER, oversample=DEFAULT_OVERSAMPLE,
+              weighting="tfidf", doc_lines=1, memory=4.0, seed=1, threads=None):
+    """Train LSA word vectors on an :class:`~wordvec.encode.EncodedCorpus`.
+
+    ``corpus`` may be ``None`` when ``cooccur`` names a saved co-occurrence ``.npz`` or is a
+    ``(csr_matrix, Vocabulary)`` pair (PPMI mode only; its vocabulary is used, and the corpus,
+    if given, is ignored). ``eig`` defaults to 0.5 for PPMI and 1.0 (U·Σ) for tf-idf.
+    Returns :class:`~wordvec.vectors.Vectors` with ``meta`` = {"kind": "lsa", "params",
+    "stats"}; stats hold the counting / weighting / SVD seconds, matrix sizes and the top
+    singular values.
+    """
+    if matrix not in MATRICES:
+        raise WordvecError(f"unknown LSA matrix {matrix!r}: use one of {', '.join(MATRICES)}")
+    if svd not in METHODS:
+        raise WordvecError(f"unknown SVD method {svd!r}: use one of {', '.join(METHODS)}")
+    if eig is None:
+        eig = 0.5 if matrix == "ppmi" else 1.0
+    _check_int("dim", dim, 1)
+    _check_int("seed", seed, 0)
+    _check_int("svd_iter", svd_iter, 0)
+    _check_int("oversample", oversample, 0)
+    if threads is not None:
+        _check_int("threads", threads, 1)
+    if not np.isfinite(eig) or eig < 0:
+        raise WordvecError(f"eig (singular-value exponent) must be >= 0, got {eig}")
+    if corpus is None and cooccur is None:
+        raise WordvecError("train_lsa needs a corpus or a co-occurrence file (cooccur=...)")
+    stats = {}
+    if matrix == "ppmi":
+        _check_int("window", window, 1)
+        _check_ppmi_params(cds, neg)
+        if not memory > 0:
+            raise WordvecError(f"memory (GB) must be > 0, got {memory}")
+        params = {"matrix": "ppmi", "dim": dim, "window": window,
+                  "distance_weighting": bool(distance_weighting), "cds": cds, "neg": neg,
+                  "eig": eig, "add_context": bool(add_context),
+                  "cooccur": _label(cooccur)}
+        vocab, M = _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory,
+                                threads, progress, stats)
+    else:
+        if cooccur is not None:
+            raise WordvecError("a co-occurrence file applies to the ppmi matrix only, not tfidf")
+        if add_context:
+            raise WordvecError("add_context (W + C) applies to the ppmi matrix only: "
+                               "tf-idf contexts are documents, not words")
+        if weighting not in WEIGHTINGS:
+            raise WordvecError(
+                f"unknown weighting {weighting!r}: use one of {', '.join(WEIGHTINGS)}")
+        _check_int("doc_lines", doc_lines, 1)
+        params = {"matrix": "tfidf", "dim": dim, "weighting": weighting,
+                  "doc_lines": doc_lines, "eig": eig}
+        vocab, M = _tfidf_matrix(corpus, weighting, doc_lines, progress, stats)
+    params.update({"svd": svd, "svd_iter": svd_iter, "oversample": oversample, "seed": seed})
+    if dim >= min(M.shape):
+        what = "vocabulary size" if M.shape[0] <= M.shape[1] else "number of documents"
+        raise WordvecError(f"dim ({dim}) must be smaller than the {what} ({min(M.shape)}); "
+                           f"lower --dim or use a larger corpus")
+    _say(progress, f"SVD ({svd}) of a {M.shape[0]:,} x {M.shape[1]:,} matrix, "
+                   f"{M.nnz:,} non-zeros, to {dim} dimensions")
+    t0 = time.perf_counter()
+    U, s, V, info = truncated_svd(M, dim, method=svd, n_iter=svd_iter, oversample=oversample,
+                                  seed=seed, threads=threads, right=bool(add_context),
+                                  progress=progress)
+    del M
+    scale = (s ** eig).astype(np.float32)
+    W = U * scale
+    if add_context:
+        W += V * scale
+    stats["svd_seconds"] = round(time.perf_counter() - t0, 3)
+    if not np.all(np.isfinite(W)):
+        raise WordvecError("the SVD produced non-finite values; check the input matrix")
+    stats["singular_values"] = [round(float(x), 4) for x in s[:10]]
+    stats["singular_value_last"] = round(float(s[-1]), 4)
+    stats["train_seconds"] = round(sum(stats.get(k, 0.0) for k in
+                                       ("count_seconds", "weight_seconds", "svd_seconds")), 3)
+    meta = {"kind": "lsa", "params": params, "stats": stats}
+    return Vectors(vocab.words, W, counts=vocab.counts, meta=meta)
+
+
+def _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory, threads,
+                 progress, stats):
+    t0 = time.perf_counter()
+    if cooccur is not None:
+        if isinstance(cooccur, tuple):
+            counts, vocab = cooccur
+        else:
+            from .cooccur import load_cooccurrence
+
+            counts, vocab = load_cooccurrence(cooccur)
+        stats["cooccur_loaded"] = True
+    else:
+        from .cooccur import count_cooccurrence
+
+        vocab = corpus.vocab
+        counts = count_cooccurrence(corpus, window=window, symmetric=True,
+                                    distance_weighting=distance_weighting, memory_gb=memory,
+                                    threads=threads, progress=progress)
+    if counts.shape != (len(vocab), len(vocab)):
+        raise WordvecError(f"co-occurrence matrix of shape {counts.shape} does not match a "
+                           f"vocabulary of {len(vocab):,} words")
+    stats["count_seconds"] = round(time.perf_counter() - t0, 3)
+    stats["cooccur_nnz"] = int(counts.nnz)
+    t0 = time.perf_counter()
+    _say(progress, f"PPMI (cds {cds}, shift log {neg}) over {counts.nnz:,} co-occurrences")
+    M = ppmi(counts, cds=cds, neg=neg)
+    del counts
+    stats["weight_seconds"] = round(time.perf_counter() - t0, 3)
+    stats["matrix_nnz"] = int(M.nnz)
+    stats["matrix_shape"] = list(M.shape)
+    return vocab, M
+
+
+def _tfidf_matrix(corpus, weighting, doc_lines, progress, stats):
+    vocab = corpus.vocab
+    t0 = time.perf_counter()
+    X = term_document(corpus.ids, corpus.offsets, len(vocab), doc_lines)
+    stats["count_seconds"] = round(time.perf_counter() - t0, 3)
+    stats["documents"] = int(X.shape[1])
+    stats["termdoc_nnz"] = int(X.nnz)
+    t0 = time.perf_counter()
+    _say(progress, f"{weighting} weighting of {X.shape[1]:,} documents, {X.nnz:,} non-zeros")
+    M = weight_term_document(X, weighting)
+    del X
+    stats["weight_seconds"] = round(time.perf_counter() - t0, 3)
+    stats["matrix_nnz"] = int(M.nnz)
+    stats["matrix_shape"] = list(M.shape)
+    return vocab, M
+
+
+def _label(cooccur):
+    if cooccur is None:
+        return None
+    if isinstance(cooccur, (str, os.PathLike)):
+        return os.fspath(cooccur)
+    return "<in-memory matrix>"
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise WordvecError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _say(progress, message):
+    if progress:
+        from tqdm.auto import tqdm
+
+        tqdm.write(message)
