@@ -55,13 +55,13 @@ def _default_model():
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
-def _load(path):
+def _load(path, format=None, limit=None):
     from .formats import load_vectors
     if not os.path.exists(path):
         hint = ("train one with 'wordvec train CORPUS', or pass -m/--model (or set "
                 f"{MODEL_ENV})") if path == _default_model() else "check the path"
         raise WordvecError(f"no model at {path!r}: {hint}")
-    return load_vectors(path)
+    return load_vectors(path, format=format, limit=limit)
 
 
 model_option = click.option(
@@ -367,6 +367,9 @@ eval_options = [
                  help="Analogy: only the N most frequent words count as vocabulary (word2vec/gensim use 30000)."),
     click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
                  help="Analogy: 3CosAdd or 3CosMul."),
+    click.option("--case-sensitive", is_flag=True,
+                 help="Match dataset words to the vocabulary exactly (default: ignore case)."),
+    click.option("--sections", is_flag=True, help="Show per-section analogy accuracy."),
     json_option,
 ]
 
@@ -379,7 +382,7 @@ def _eval_options(f):
 
 @eval_group.command(name="benchmark")
 @_eval_options
-def eval_benchmark(model_path, restrict, method, as_json):
+def eval_benchmark(model_path, restrict, method, case_sensitive, sections, as_json):
     """All bundled datasets: Google analogy, WS-353 (all/sim/rel), SimLex-999, MEN.
 
     Analogy counts only the --restrict most frequent words as vocabulary and skips questions
@@ -392,14 +395,14 @@ def eval_benchmark(model_path, restrict, method, as_json):
       wordvec eval benchmark -m GoogleNews-vectors.bin --json
     """
     from .evaluate import benchmark, format_table
-    results = benchmark(_load(model_path), restrict=restrict, method=method)
-    click.echo(json.dumps(results) if as_json else format_table(results))
+    results = benchmark(_load(model_path), restrict=restrict, method=method, lowercase=not case_sensitive)
+    click.echo(json.dumps(results) if as_json else format_table(results, sections=sections))
 
 
 @eval_group.command(name="analogy")
 @click.argument("file", type=click.Path())
 @_eval_options
-def eval_analogy(file, model_path, restrict, method, as_json):
+def eval_analogy(file, model_path, restrict, method, case_sensitive, sections, as_json):
     """Analogy accuracy on FILE (Google format: ': section' lines, then 'a b c d').
 
     'a b c d' means a : b :: c : d; the answer is the word nearest to b - a + c, the three
@@ -411,14 +414,16 @@ def eval_analogy(file, model_path, restrict, method, as_json):
     """
     from .evaluate import evaluate_analogy, format_table
     name = _stem(file)
-    results = {"analogy": {name: evaluate_analogy(_load(model_path), file, restrict=restrict, method=method)}}
-    click.echo(json.dumps(results) if as_json else format_table(results))
+    result = evaluate_analogy(_load(model_path), file, restrict=restrict, method=method,
+                              lowercase=not case_sensitive)
+    results = {"analogy": {name: result}}
+    click.echo(json.dumps(results) if as_json else format_table(results, sections=sections))
 
 
 @eval_group.command(name="similarity")
 @click.argument("file", type=click.Path())
 @_eval_options
-def eval_similarity(file, model_path, restrict, method, as_json):
+def eval_similarity(file, model_path, restrict, method, case_sensitive, sections, as_json):
     """Spearman correlation on FILE ('word1 word2 score' lines); pairs without vectors are skipped.
 
     \b
@@ -427,7 +432,7 @@ def eval_similarity(file, model_path, restrict, method, as_json):
     """
     from .evaluate import evaluate_similarity, format_table
     name = _stem(file)
-    results = {"similarity": {name: evaluate_similarity(_load(model_path), file)}}
+    results = {"similarity": {name: evaluate_similarity(_load(model_path), file, lowercase=not case_sensitive)}}
     click.echo(json.dumps(results) if as_json else format_table(results))
 
 
@@ -446,7 +451,11 @@ def _stem(path):
 @click.argument("source", type=click.Path())
 @click.argument("target", type=click.Path())
 @click.option("--to", "fmt", type=click.Choice(FORMAT_CHOICES), required=True, help="Format to write.")
-def convert(source, target, fmt):
+@click.option("--from", "from_fmt", type=click.Choice(FORMAT_CHOICES), help="Input format. [default: detected]")
+@click.option("--precision", default=6, show_default=True,
+              help="Significant digits in text output (9 is exact for float32).")
+@click.option("--limit", type=int, help="Keep only the first N (most frequent) words.")
+def convert(source, target, fmt, from_fmt, precision, limit):
     """Convert vectors between formats (the input format is detected).
 
     \b
@@ -457,8 +466,8 @@ def convert(source, target, fmt):
     from .formats import save_vectors
     if os.path.abspath(source) == os.path.abspath(target):
         raise WordvecError("source and target are the same path")
-    vectors = _load(source)
-    save_vectors(vectors, target, fmt)
+    vectors = _load(source, from_fmt, limit)
+    save_vectors(vectors, target, fmt, precision=precision)
     click.echo(f"{len(vectors):,} words x {vectors.dim} dims written to {target} ({fmt})")
 
 
@@ -479,9 +488,11 @@ def info(model_path, as_json):
     if native.is_native(path):
         header = native.read_header(path)
     else:
-        vectors = _load(path)
-        header = {"kind": vectors.meta.get("kind", "vectors"), "format": vectors.meta.get("format"),
-                  "vocab_size": len(vectors), "dim": vectors.dim}
+        from .formats import describe
+        if not os.path.exists(path):
+            _load(path)  # the one-line "no model" error
+        d = describe(path)
+        header = {"kind": d["format"], "format": d["format"], "vocab_size": d["words"], "dim": d["dim"]}
     if as_json:
         click.echo(json.dumps(header))
         return
