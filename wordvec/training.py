@@ -13,8 +13,9 @@ Numba kernel into :func:`run_jobs`, which
 - decays the learning rate linearly from ``alpha`` to ``min_alpha`` by GLOBAL progress over all
   threads and epochs: ``progress`` is a shared ``int64[threads]`` array, the kernel adds each
   word it reads to ``progress[slot]`` and computes its lr with :func:`current_lr`;
-- shows a tqdm bar (words/s, lr, running loss), checks weights for NaN/inf after each job, and
-  returns statistics (wall time, words/s raw and effective, loss and words per epoch, final lr).
+- shows a tqdm bar (words/s, lr, running loss), checks weights for NaN/inf after each job,
+  releases the job's pages of a memory-mapped corpus (so resident memory does not grow with
+  corpus length), and returns statistics (wall time, words/s raw and effective, loss and words per epoch, final lr).
 
 How a trainer plugs in
 ----------------------
@@ -38,6 +39,7 @@ Then::
 them at the end); a non-finite value raises :class:`~wordvec.errors.WordvecError`.
 """
 
+import mmap
 import os
 import threading
 import time
@@ -145,6 +147,7 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
                     raise WordvecError(
                         f"internal error: a job read {int(read)} words instead of {int(job_sizes[j])}")
                 _check_finite(check, CHECK_ROWS)
+                _release(corpus.ids, int(offsets[bounds[j]]), int(offsets[bounds[j + 1]]))
                 with shared.lock:
                     shared.loss[epoch] += loss
                     shared.loss_n[epoch] += n
@@ -217,12 +220,36 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
     }
 
 
-def _check_finite(arrays, rows):
+def _check_finite(arrays, rows, block=1 << 16):
+    """Raise if the first ``rows`` rows (all rows if None) of any array hold NaN/inf."""
     for a in arrays:
-        part = a if rows is None else a[:rows]
-        if part.size and not np.isfinite(_sum_abs(part)):
-            raise WordvecError(
-                "training diverged (NaN/inf in the weights): lower --alpha")
+        n = len(a) if rows is None else min(rows, len(a))
+        for lo in range(0, n, block):  # by blocks: no temporary copy of a whole matrix
+            part = a[lo:min(n, lo + block)]
+            if part.size and not np.isfinite(_sum_abs(part)):
+                raise WordvecError(
+                    "training diverged (NaN/inf in the weights): lower --alpha")
+
+
+def _release(ids, first_token, last_token):
+    """Drop the pages of a memory-mapped ``ids[first_token:last_token]`` from this process.
+
+    A job reads its ids once per epoch; without this the whole mapped corpus would end up
+    counted in the process's resident memory, which would then grow with corpus length. The
+    pages stay in the OS page cache, so the next epoch still reads them from memory.
+    """
+    mm = getattr(ids, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    start = getattr(ids, "offset", 0) + first_token * ids.itemsize
+    stop = getattr(ids, "offset", 0) + last_token * ids.itemsize
+    start -= start % mmap.PAGESIZE
+    stop = min(stop + (-stop) % mmap.PAGESIZE, len(mm))
+    if stop > start:
+        try:
+            mm.madvise(mmap.MADV_DONTNEED, start, stop - start)
+        except (OSError, ValueError):
+            pass
 
 
 def _sum_abs(a):
