@@ -73,7 +73,7 @@ def small():
 
 @pytest.mark.parametrize("model,loss,shared", [
     ("sg", "ns", False), ("cbow", "ns", False), ("sg", "hs", False), ("cbow", "hs", False),
-    ("sg", "ns", True)])
+    ("sg", "ns", True), ("sg", "hs", True)])
 def test_planted_structure_is_learned(planted, model, loss, shared):
     corpus, pairs = planted
     v = train_word2vec(corpus, model=model, loss=loss, dim=50, epochs=5, threads=2,

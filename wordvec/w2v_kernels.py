@@ -142,20 +142,54 @@ def sg_ns(ids, offsets, first, last, W, C, keep, nprob, nalias, window, negative
     return loss, count, read, trained
 
 
+@njit(inline="always", nogil=True, fastmath=True)
+def _window_batch(W, C, sen, i, lo, hi, targets, labels, m, out, gout, gs, err, lr, dim):
+    """Train the contexts ``sen[lo:hi]`` (except ``i``) against the same ``m`` output rows.
+
+    The output rows are copied to ``out`` once; each context row gets its ``m`` scores and
+    gradients and is updated at once; the output-row gradients accumulate in ``gout`` and are
+    written back at the end of the window (a mini-batch over the window, Ji et al. 2016).
+    Returns the summed loss.
+    """
+    for q in range(m):
+        src = C[targets[q]]
+        o = out[q]
+        go = gout[q]
+        for k in range(dim):
+            o[k] = src[k]
+            go[k] = 0.0
+    wloss = np.float32(0.0)
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        row = W[sen[j]]
+        for q in range(m):
+            f = _dot(row, out[q], dim)
+            gs[q] = (labels[q] - SIGMOID[_slot(f)]) * lr
+            wloss -= _logsig(f, np.float32(2.0) * labels[q] - np.float32(1.0))
+        for k in range(dim):
+            err[k] = 0.0
+        for q in range(m):
+            _axpy(gs[q], out[q], err, dim)
+            _axpy(gs[q], row, gout[q], dim)
+        _axpy(np.float32(1.0), err, row, dim)
+    for q in range(m):
+        _axpy(np.float32(1.0), gout[q], C[targets[q]], dim)
+    return wloss
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def sg_ns_shared(ids, offsets, first, last, W, C, keep, nprob, nalias, window, negative,
                  rng, progress, slot, schedule):
     """Skip-gram, negative sampling, negatives shared by all contexts of a window (Ji et al.).
 
-    Per centre word: K noise words, output rows ``O = [centre, noise...]`` copied once to a
-    local block; for each context row, its K+1 scores and gradients update the context row at
-    once, and the output-row gradients accumulate in a local block written back at the end of the
-    window (a mini-batch over the window, as in Ji et al. 2016).
+    Per centre word: K noise words drawn once; the centre and noise rows form the output block
+    of :func:`_window_batch`. Far fewer random row reads than :func:`sg_ns` for the same work.
     """
     dim = W.shape[1]
     k1 = negative + 1
-    out = np.empty((k1, dim), dtype=np.float32)  # output rows (local copy)
-    gout = np.empty((k1, dim), dtype=np.float32)  # their accumulated gradients
+    out = np.empty((k1, dim), dtype=np.float32)
+    gout = np.empty((k1, dim), dtype=np.float32)
     targets = np.empty(k1, dtype=np.int64)
     labels = np.empty(k1, dtype=np.float32)
     gs = np.empty(k1, dtype=np.float32)
@@ -179,40 +213,65 @@ def sg_ns_shared(ids, offsets, first, last, W, C, keep, nprob, nalias, window, n
             hi = min(n, i + reduced + 1)
             if hi - lo < 2:
                 continue
+            targets[0] = w
+            labels[0] = 1.0
+            m = 1
+            for _ in range(negative):
+                t = draw_alias(nprob, nalias, rng)
+                if t != w:
+                    targets[m] = t
+                    labels[m] = 0.0
+                    m += 1
+            sloss += _window_batch(W, C, sen, i, lo, hi, targets, labels, m, out, gout, gs,
+                                   err, lr, dim)
+            count += m * (hi - lo - 1)
+        loss += sloss
+        read += b - a
+        progress[slot] += b - a
+    return loss, count, read, trained
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def sg_hs_shared(ids, offsets, first, last, W, C, keep, hoff, hcodes, hpoints, window,
+                 rng, progress, slot, schedule):
+    """Skip-gram, hierarchical softmax, the centre word's path rows batched over its window."""
+    dim = W.shape[1]
+    depth = 1
+    for v in range(hoff.shape[0] - 1):
+        depth = max(depth, hoff[v + 1] - hoff[v])
+    out = np.empty((depth, dim), dtype=np.float32)
+    gout = np.empty((depth, dim), dtype=np.float32)
+    targets = np.empty(depth, dtype=np.int64)
+    labels = np.empty(depth, dtype=np.float32)
+    gs = np.empty(depth, dtype=np.float32)
+    err = np.empty(dim, dtype=np.float32)
+    sen = np.empty(max(offsets[last] - offsets[first], 1), dtype=np.int32)
+    loss = 0.0
+    count = 0
+    read = 0
+    trained = 0
+    for s in range(first, last):
+        a = offsets[s]
+        b = offsets[s + 1]
+        lr = current_lr(progress, schedule)
+        n = _subsample(ids, a, b, keep, rng, sen)
+        trained += n
+        sloss = np.float32(0.0)
+        for i in range(n):
+            w = sen[i]
+            reduced = window - next_below(rng, window)
+            lo = max(0, i - reduced)
+            hi = min(n, i + reduced + 1)
+            if hi - lo < 2:
+                continue
             m = 0
-            for d in range(k1):
-                if d == 0:
-                    t = w
-                else:
-                    t = draw_alias(nprob, nalias, rng)
-                    if t == w:
-                        continue
-                targets[m] = t
-                labels[m] = np.float32(1.0) if d == 0 else np.float32(0.0)
-                src = C[t]
-                o = out[m]
-                go = gout[m]
-                for k in range(dim):
-                    o[k] = src[k]
-                    go[k] = 0.0
+            for p in range(hoff[w], hoff[w + 1]):
+                targets[m] = hpoints[p]
+                labels[m] = np.float32(1.0) - np.float32(hcodes[p])
                 m += 1
-            for j in range(lo, hi):
-                if j == i:
-                    continue
-                row = W[sen[j]]
-                for q in range(m):
-                    f = _dot(row, out[q], dim)
-                    gs[q] = (labels[q] - SIGMOID[_slot(f)]) * lr
-                    sloss -= _logsig(f, np.float32(2.0) * labels[q] - np.float32(1.0))
-                for k in range(dim):
-                    err[k] = 0.0
-                for q in range(m):
-                    _axpy(gs[q], out[q], err, dim)
-                    _axpy(gs[q], row, gout[q], dim)
-                _axpy(np.float32(1.0), err, row, dim)
-                count += m
-            for q in range(m):
-                _axpy(np.float32(1.0), gout[q], C[targets[q]], dim)
+            sloss += _window_batch(W, C, sen, i, lo, hi, targets, labels, m, out, gout, gs,
+                                   err, lr, dim)
+            count += m * (hi - lo - 1)
         loss += sloss
         read += b - a
         progress[slot] += b - a

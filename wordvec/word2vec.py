@@ -103,8 +103,10 @@ def make_job(corpus, W, C, p):
     else:
         hoff, hcodes, hpoints = vocab.huffman()
         if p["model"] == "sg":
+            kern = K.sg_hs_shared if p["shared_negatives"] else K.sg_hs
+
             def job(first, last, rng, progress, slot, schedule):
-                return K.sg_hs(ids, offsets, first, last, W, C, keep, hoff, hcodes, hpoints,
+                return kern(ids, offsets, first, last, W, C, keep, hoff, hcodes, hpoints,
                                window, rng, progress, slot, schedule)
         else:
             def job(first, last, rng, progress, slot, schedule):

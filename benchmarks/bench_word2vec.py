@@ -1,0 +1,206 @@
+"""word2vec benchmark: wordvec vs gensim 4 ``Word2Vec`` (``corpus_file``) vs the word2vec C tool.
+
+Same corpus and settings for every tool (negative sampling, dim 100, window 5, negative 5,
+sample 1e-4, min_count 5, 5 epochs, 2 threads by default; alpha 0.025 sg / 0.05 cbow, the tools'
+own defaults). Each run is a fresh subprocess, so peak RSS is that tool's alone (our and gensim's
+process's own ``ru_maxrss``; the C tool's through ``RUSAGE_CHILDREN``); tools alternate run by
+run. Wall time covers reading the corpus, building the vocabulary and training (evaluation
+excluded); for us the training part alone is shown too. Evaluation is the same code for all
+(``wordvec.evaluate``): Google analogies restricted to the 30k most frequent words (3CosAdd),
+semantic / syntactic, and Spearman rho on WS-353, SimLex-999 and MEN.
+
+    python benchmarks/bench_word2vec.py                       # bench-en, sg and cbow: the lead's run
+    python benchmarks/bench_word2vec.py --corpus ../shared/corpora/small-en.txt.xz --model sg
+    python benchmarks/bench_word2vec.py --threads 1,2 --peers gensim      # thread scaling
+    python benchmarks/bench_word2vec.py --repeat 5 --peers gensim         # memory vs corpus length
+    python benchmarks/bench_word2vec.py --word2vec-c ~/word2vec/bin/word2vec
+
+Reference figures (whole bench-en, 2 threads, quoted in issue 3) are printed below the table.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, table  # noqa: E402
+
+PEERS = ("gensim", "word2vec-c")
+
+# quoted in issue 3 (whole bench-en, 2 threads): wall s, peak RSS MB, analogy %, WS, SimLex, MEN
+QUOTED = {
+    ("gensim 4.4 corpus_file (quoted)", "sg"): (152, 177, 37.7, 0.601, 0.333, 0.645),
+    ("gensim 4.4 corpus_file (quoted)", "cbow"): (52, 177, 38.8, 0.569, 0.327, 0.631),
+    ("word2vec C (quoted)", "sg"): (333, 562, 23.4, 0.539, 0.335, 0.588),
+    ("word2vec C (quoted)", "cbow"): (107, 562, 25.4, 0.549, 0.306, 0.595),
+}
+
+CHILD = r'''
+import os
+import resource
+import subprocess
+import tempfile
+import time
+import numpy as np
+
+SIMS = ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k")
+
+def _eval(vectors):
+    from wordvec.evaluate import benchmark
+    r = benchmark(vectors, restrict=30000)
+    a = r["analogy"]["questions-words"]
+    return {"analogy": a["accuracy"], "semantic": a["semantic"], "syntactic": a["syntactic"],
+            "analogy_questions": a["questions"], "analogy_total": a["total"],
+            "sim": {k: [r["similarity"][k]["spearman"], r["similarity"][k]["pairs"],
+                        r["similarity"][k]["total"]] for k in SIMS}}
+
+def main(tool, model, corpus, threads, epochs, dim, extra, c_path):
+    threads, epochs, dim = int(threads), int(epochs), int(dim)
+    alpha = 0.025 if model == "sg" else 0.05
+    info = {}
+    t0 = time.perf_counter()
+    if tool == "wordvec":
+        import wordvec
+        kw = dict(arg.split("=", 1) for arg in extra.split(",") if arg)
+        kw = {k: (v == "1" if k in ("shared_negatives", "cbow_mean") else v) for k, v in kw.items()}
+        vec = wordvec.train(corpus, model=model, min_count=5, progress=False, loss="ns", dim=dim,
+                            window=5, negative=5, sample=1e-4, epochs=epochs, alpha=alpha,
+                            min_alpha=1e-4, threads=threads, **kw)
+        wall = time.perf_counter() - t0
+        s = vec.meta["stats"]
+        info["train_seconds"] = s["wall_seconds"]
+        info["effective_wps"] = s["effective_words_per_second"]
+        info["encode_seconds"] = s.get("encode_seconds")
+    elif tool == "gensim":
+        from gensim.models import Word2Vec
+        from wordvec.vectors import Vectors
+        m = Word2Vec(corpus_file=corpus, sg=1 if model == "sg" else 0, vector_size=dim, window=5,
+                     negative=5, hs=0, sample=1e-4, min_count=5, epochs=epochs, alpha=alpha,
+                     min_alpha=1e-4, workers=threads)
+        wall = time.perf_counter() - t0
+        wv = m.wv
+        vec = Vectors(list(wv.index_to_key), np.asarray(wv.vectors, dtype=np.float32))
+    else:
+        from wordvec.formats import load_vectors
+        out = tempfile.mktemp(prefix="w2v-c-", suffix=".bin")
+        cmd = [c_path, "-train", corpus, "-output", out, "-cbow", "0" if model == "sg" else "1",
+               "-size", str(dim), "-window", "5", "-negative", "5", "-hs", "0", "-sample", "1e-4",
+               "-min-count", "5", "-iter", str(epochs), "-alpha", str(alpha),
+               "-threads", str(threads), "-binary", "1"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+        vec = load_vectors(out)
+        os.unlink(out)
+        info["tool_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    info["wall"] = wall
+    info["vocab"] = len(vec)
+    info.update(_eval(vec))
+    return info
+'''
+
+
+def count_tokens(path):
+    n = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            n += len(chunk.split())
+    return n  # a token split by a chunk border counts twice: off by at most one per 16 MB
+
+
+def fmt(x, pct=False):
+    if x is None:
+        return "-"
+    return f"{100 * x:.1f}" if pct else f"{x:.3f}"
+
+
+def rss(r):
+    return r.get("tool_rss_mb") or r["peak_rss_mb"]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default=BENCH_CORPUS, help="corpus (.txt or .xz); default bench-en")
+    ap.add_argument("--model", choices=("sg", "cbow", "both"), default="both")
+    ap.add_argument("--threads", default="2", help="thread count(s), e.g. 2 or 1,2")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=1, help="runs per tool (alternating)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="use the corpus repeated k times (memory must not grow with it)")
+    ap.add_argument("--peers", default="gensim", help="comma list of " + ", ".join(PEERS)
+                    + " ('' for ours only); word2vec-c needs --word2vec-c")
+    ap.add_argument("--word2vec-c", default="", help="path of the word2vec C binary")
+    ap.add_argument("--wordvec-extra", default="",
+                    help="extra wordvec parameters, e.g. shared_negatives=1")
+    args = ap.parse_args(argv)
+    peers = [p for p in args.peers.split(",") if p]
+    for p in peers:
+        if p not in PEERS:
+            ap.error(f"unknown peer {p!r}")
+    if args.word2vec_c and "word2vec-c" not in peers:
+        peers.append("word2vec-c")
+    if "word2vec-c" in peers and not os.access(args.word2vec_c, os.X_OK):
+        ap.error("peer word2vec-c needs --word2vec-c PATH (an executable)")
+    tools = ["wordvec", *peers]
+    models = ("sg", "cbow") if args.model == "both" else (args.model,)
+    thread_counts = [int(t) for t in args.threads.split(",")]
+    corpus = plain_corpus(os.path.abspath(args.corpus), repeat=args.repeat)
+    tokens = count_tokens(corpus)
+    print(f"corpus {corpus}: {tokens:,} tokens; settings: negative sampling, dim {args.dim}, "
+          f"window 5, negative 5, sample 1e-4, min_count 5, epochs {args.epochs}, threads "
+          f"{args.threads}{', ' + args.wordvec_extra if args.wordvec_extra else ''}", flush=True)
+    results = {}
+    for run in range(args.runs):
+        for model in models:
+            for threads in thread_counts:
+                for t in tools:
+                    r = run_json(CHILD, t, model, corpus, threads, args.epochs, args.dim,
+                                 args.wordvec_extra, args.word2vec_c or "-")
+                    results.setdefault((t, model, threads), []).append(r)
+                    print(f"run {run + 1} {t} {model} {threads}t: {r['wall']:.1f} s, "
+                          f"{rss(r):.0f} MB, analogy {fmt(r['analogy'], True)} %", flush=True)
+    rows = []
+    best = {}
+    for (t, model, threads), runs in results.items():
+        r = min(runs, key=lambda x: x["wall"])  # fastest run; quality from that run
+        best[t, model, threads] = r
+        sims = r["sim"]
+        train = f" ({r['train_seconds']:.1f})" if "train_seconds" in r else ""
+        eff = f"{r['effective_wps'] / 1e3:.0f} k" if r.get("effective_wps") else "-"
+        rows.append((t, model, threads, f"{r['wall']:.1f}{train}",
+                     f"{tokens * args.epochs / r['wall'] / 1e3:.0f} k", eff, f"{rss(r):.0f} MB",
+                     f"{fmt(r['analogy'], True)} ({fmt(r['semantic'], True)} / "
+                     f"{fmt(r['syntactic'], True)})",
+                     *(fmt(sims[k][0]) for k in ("EN-WS-353-ALL", "EN-SIMLEX-999",
+                                                 "EN-MEN-TR-3k"))))
+    for (name, model), (wall, mb, an, ws, sl, men) in QUOTED.items():
+        if model in models:
+            rows.append((name, model, 2, wall, "-", "-", f"{mb} MB", an, ws, sl, men))
+    print()
+    print(table(["tool", "model", "threads", "wall s (train)", "words/s", "effective w/s",
+                 "peak RSS", "analogy % (sem / syn)", "WS-353", "SimLex", "MEN"], rows))
+    print()
+    for (t, model, threads), p in best.items():
+        ours = best.get(("wordvec", model, threads))
+        if t == "wordvec" or ours is None:
+            continue
+        d_an = ((ours["analogy"] - p["analogy"]) * 100
+                if ours["analogy"] is not None and p["analogy"] is not None else None)
+        d_sim = {k: (ours["sim"][k][0] - p["sim"][k][0])
+                 if ours["sim"][k][0] is not None and p["sim"][k][0] is not None else None
+                 for k in ours["sim"]}
+        print(f"wordvec / {t} ({model}, {threads} threads): speed {ratio(p['wall'], ours['wall'])}"
+              f", peak RSS {ratio(rss(ours), rss(p))}, analogy "
+              f"{'-' if d_an is None else f'{d_an:+.1f}'} points, rho "
+              + ", ".join(f"{k.removeprefix('EN-')} {'-' if v is None else f'{v:+.3f}'}"
+                          for k, v in d_sim.items()))
+    for model in models:
+        one, two = best.get(("wordvec", model, 1)), best.get(("wordvec", model, 2))
+        if one and two:
+            print(f"wordvec {model}: 2 threads vs 1 thread: {ratio(one['wall'], two['wall'])} faster")
+    print("targets (issue 3): sg-ns and cbow-ns speed >= 1.3x gensim; analogy >= gensim - 1.0 "
+          "point; each rho >= gensim - 0.02; peak RSS <= 1.5x gensim")
+
+
+if __name__ == "__main__":
+    main()
