@@ -29,7 +29,7 @@ from .vocab import Vocabulary
 
 DEFAULTS = {"model": "sg", "loss": "ns", "dim": 100, "window": 5, "negative": 5,
             "sample": 1e-3, "epochs": 5, "alpha": None, "min_alpha": 1e-4, "threads": None,
-            "seed": 1, "cbow_mean": True, "shared_negatives": False}
+            "seed": 1, "cbow_mean": True, "shared_negatives": True}
 
 
 def check_params(p):
@@ -134,7 +134,9 @@ def train_word2vec(corpus: EncodedCorpus, *, progress=True, **params) -> Vectors
     Parameters (defaults as word2vec/gensim): ``model`` "sg"|"cbow", ``loss`` "ns"|"hs",
     ``dim`` 100, ``window`` 5, ``negative`` 5, ``sample`` 1e-3, ``epochs`` 5, ``alpha`` (0.025 sg,
     0.05 cbow), ``min_alpha`` 1e-4, ``threads`` (all cores), ``seed`` 1, ``cbow_mean`` True,
-    ``shared_negatives`` False (skip-gram NS: share a window's noise words, Ji et al. 2016).
+    ``shared_negatives`` True (skip-gram: one set of noise words per window, the window trained
+    as a mini-batch, Ji et al. 2016; with HS the centre word's path is batched the same way;
+    False gives word2vec.c's per-pair updates).
     """
     p = check_params(params)
     W, C = init_weights(corpus.vocab, p)
