@@ -175,62 +175,43 @@ def weight_term_document(X, weighting="tfidf"):
 def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=300, window=5,
               distance_weighting=False, cds=0.75, neg=1, eig=None, add_context=False,
               svd="randomized", svd_iter=DEFAULT_N_ITER, oversample=DEFAULT_OVERSAMPLE,
-              weighting="tfidf", doc_lines=1, memory=4.0, seed=1, threads=None):
+              weighting="tfidf", doc_lines=1, memory=2.0, seed=1, threads=None):
     """Train LSA word vectors on an :class:`~wordvec.encode.EncodedCorpus`.
 
     ``corpus`` may be ``None`` when ``cooccur`` names a saved co-occurrence ``.npz`` or is a
     ``(csr_matrix, Vocabulary)`` pair (PPMI mode only; its vocabulary is used, and the corpus,
     if given, is ignored). ``eig`` defaults to 0.5 for PPMI and 1.0 (U·Σ) for tf-idf.
-    Returns :class:`~wordvec.vectors.Vectors` with ``meta`` = {"kind": "lsa", "params",
-    "stats"}; stats hold the counting / weighting / SVD seconds, matrix sizes and the top
-    singular values.
+    ``memory`` is the co-occurrence counter's budget in GB (it uses all of it on a large
+    corpus, so it bounds the peak). Returns :class:`~wordvec.vectors.Vectors` with ``meta`` =
+    {"kind": "lsa", "params", "stats"}; stats hold the counting / weighting / SVD seconds,
+    matrix sizes and the top singular values.
     """
-    if matrix not in MATRICES:
-        raise WordvecError(f"unknown LSA matrix {matrix!r}: use one of {', '.join(MATRICES)}")
     if svd not in METHODS:
         raise WordvecError(f"unknown SVD method {svd!r}: use one of {', '.join(METHODS)}")
-    if eig is None:
+    if matrix in MATRICES and eig is None:
         eig = 0.5 if matrix == "ppmi" else 1.0
     _check_int("dim", dim, 1)
     _check_int("seed", seed, 0)
     _check_int("svd_iter", svd_iter, 0)
     _check_int("oversample", oversample, 0)
-    if threads is not None:
-        _check_int("threads", threads, 1)
-    if not np.isfinite(eig) or eig < 0:
+    if eig is not None and (not np.isfinite(eig) or eig < 0):
         raise WordvecError(f"eig (singular-value exponent) must be >= 0, got {eig}")
-    if corpus is None and cooccur is None:
-        raise WordvecError("train_lsa needs a corpus or a co-occurrence file (cooccur=...)")
-    stats = {}
+    if add_context and matrix == "tfidf":
+        raise WordvecError("add_context (W + C) applies to the ppmi matrix only: "
+                           "tf-idf contexts are documents, not words")
+    vocab, M, stats = lsa_matrix(corpus, matrix=matrix, cooccur=cooccur, window=window,
+                                 distance_weighting=distance_weighting, cds=cds, neg=neg,
+                                 weighting=weighting, doc_lines=doc_lines, memory=memory,
+                                 threads=threads, progress=progress)
     if matrix == "ppmi":
-        _check_int("window", window, 1)
-        _check_ppmi_params(cds, neg)
-        if not memory > 0:
-            raise WordvecError(f"memory (GB) must be > 0, got {memory}")
         params = {"matrix": "ppmi", "dim": dim, "window": window,
                   "distance_weighting": bool(distance_weighting), "cds": cds, "neg": neg,
-                  "eig": eig, "add_context": bool(add_context),
-                  "cooccur": _label(cooccur)}
-        vocab, M = _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory,
-                                threads, progress, stats)
+                  "eig": eig, "add_context": bool(add_context), "cooccur": _label(cooccur)}
     else:
-        if cooccur is not None:
-            raise WordvecError("a co-occurrence file applies to the ppmi matrix only, not tfidf")
-        if add_context:
-            raise WordvecError("add_context (W + C) applies to the ppmi matrix only: "
-                               "tf-idf contexts are documents, not words")
-        if weighting not in WEIGHTINGS:
-            raise WordvecError(
-                f"unknown weighting {weighting!r}: use one of {', '.join(WEIGHTINGS)}")
-        _check_int("doc_lines", doc_lines, 1)
         params = {"matrix": "tfidf", "dim": dim, "weighting": weighting,
                   "doc_lines": doc_lines, "eig": eig}
-        vocab, M = _tfidf_matrix(corpus, weighting, doc_lines, progress, stats)
     params.update({"svd": svd, "svd_iter": svd_iter, "oversample": oversample, "seed": seed})
-    if dim >= min(M.shape):
-        what = "vocabulary size" if M.shape[0] <= M.shape[1] else "number of documents"
-        raise WordvecError(f"dim ({dim}) must be smaller than the {what} ({min(M.shape)}); "
-                           f"lower --dim or use a larger corpus")
+    check_dim(dim, M.shape)
     _say(progress, f"SVD ({svd}) of a {M.shape[0]:,} x {M.shape[1]:,} matrix, "
                    f"{M.nnz:,} non-zeros, to {dim} dimensions")
     t0 = time.perf_counter()
@@ -238,19 +219,68 @@ def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=30
                                   seed=seed, threads=threads, right=bool(add_context),
                                   progress=progress)
     del M
-    scale = (s ** eig).astype(np.float32)
-    W = U * scale
-    if add_context:
-        W += V * scale
+    W = word_vectors(U, s, V if add_context else None, eig)
     stats["svd_seconds"] = round(time.perf_counter() - t0, 3)
-    if not np.all(np.isfinite(W)):
-        raise WordvecError("the SVD produced non-finite values; check the input matrix")
     stats["singular_values"] = [round(float(x), 4) for x in s[:10]]
     stats["singular_value_last"] = round(float(s[-1]), 4)
     stats["train_seconds"] = round(sum(stats.get(k, 0.0) for k in
                                        ("count_seconds", "weight_seconds", "svd_seconds")), 3)
     meta = {"kind": "lsa", "params": params, "stats": stats}
     return Vectors(vocab.words, W, counts=vocab.counts, meta=meta)
+
+
+def lsa_matrix(corpus=None, *, matrix="ppmi", cooccur=None, window=5, distance_weighting=False,
+               cds=0.75, neg=1, weighting="tfidf", doc_lines=1, memory=2.0, threads=None,
+               progress=True):
+    """The weighted sparse matrix LSA factorises: ``(vocab, csr float32, stats)``.
+
+    PPMI (words x contexts) or weighted term–document (words x documents); parameters as in
+    :func:`train_lsa`. ``stats`` holds ``count_seconds``, ``weight_seconds`` and sizes.
+    """
+    if matrix not in MATRICES:
+        raise WordvecError(f"unknown LSA matrix {matrix!r}: use one of {', '.join(MATRICES)}")
+    if threads is not None:
+        _check_int("threads", threads, 1)
+    if corpus is None and cooccur is None:
+        raise WordvecError("LSA needs a corpus or a co-occurrence file (cooccur=...)")
+    stats = {}
+    if matrix == "ppmi":
+        _check_int("window", window, 1)
+        _check_ppmi_params(cds, neg)
+        if not memory > 0:
+            raise WordvecError(f"memory (GB) must be > 0, got {memory}")
+        vocab, M = _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory,
+                                threads, progress, stats)
+    else:
+        if cooccur is not None:
+            raise WordvecError("a co-occurrence file applies to the ppmi matrix only, not tfidf")
+        if corpus is None:
+            raise WordvecError("tf-idf LSA needs a corpus")
+        if weighting not in WEIGHTINGS:
+            raise WordvecError(
+                f"unknown weighting {weighting!r}: use one of {', '.join(WEIGHTINGS)}")
+        _check_int("doc_lines", doc_lines, 1)
+        vocab, M = _tfidf_matrix(corpus, weighting, doc_lines, progress, stats)
+    return vocab, M, stats
+
+
+def check_dim(dim, shape):
+    """Refuse a dimension the SVD of a ``shape`` matrix cannot give."""
+    if dim >= min(shape):
+        what = "vocabulary size" if shape[0] <= shape[1] else "number of documents"
+        raise WordvecError(f"dim ({dim}) must be smaller than the {what} ({min(shape)}); "
+                           f"lower --dim or use a larger corpus")
+
+
+def word_vectors(U, s, V=None, eig=0.5):
+    """``U Σ^eig``, plus ``V Σ^eig`` when ``V`` is given (W + C); float32."""
+    scale = (np.asarray(s, dtype=np.float64) ** eig).astype(np.float32)
+    W = U * scale
+    if V is not None:
+        W += V * scale
+    if not np.all(np.isfinite(W)):
+        raise WordvecError("the SVD produced non-finite values; check the input matrix")
+    return np.ascontiguousarray(W, dtype=np.float32)
 
 
 def _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory, threads,

@@ -38,7 +38,7 @@ from numba import njit, prange
 from .errors import WordvecError
 
 METHODS = ("randomized", "arpack")
-DEFAULT_N_ITER = 4
+DEFAULT_N_ITER = 6
 DEFAULT_OVERSAMPLE = 20
 
 
@@ -195,13 +195,15 @@ def _randomized(A, k, n_iter, oversample, seed, right, progress):
     m, n = A.shape
     l = min(k + oversample, min(m, n))
     At = A.T.tocsr()
+    # one index signature for the kernels (one cached compilation, whatever scipy chose)
+    At = (At.indptr.astype(np.int64), At.indices.astype(np.int32), At.data)
     n_chunks = numba.get_num_threads()
-    bounds = _chunk_bounds(At.indptr, n_chunks)
+    bounds = _chunk_bounds(At[0], n_chunks)
     n_chunks = len(bounds) - 1
     acc = np.empty((n_chunks, m, l), dtype=np.float32)
 
     def gram(Q):
-        _gram_apply(At.indptr, At.indices, At.data, Q, bounds, acc)
+        _gram_apply(*At, Q, bounds, acc)
         return acc.sum(axis=0) if n_chunks > 1 else acc[0].copy()
 
     rng = np.random.default_rng(seed)
@@ -225,7 +227,7 @@ def _randomized(A, k, n_iter, oversample, seed, right, progress):
     V = None
     if right:
         V = np.empty((n, k), dtype=np.float32)
-        _spmm(At.indptr, At.indices, At.data, U, V)
+        _spmm(*At, U, V)
         inv = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0).astype(np.float32)
         V *= inv
     return U, s, V
