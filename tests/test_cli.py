@@ -166,3 +166,52 @@ def test_eval_on_tiny_datasets(model, tmp_path):
     assert set(data) == {"analogy", "similarity"}
     assert "EN-MEN-TR-3k" in data["similarity"]
     one_line_error(run("eval", "analogy", tmp_path / "none.txt", "-m", model), "")
+
+
+def planted_corpus(path, n=3000, seed=0):
+    """Sentences where king/queen and man/woman share contexts with a gender word."""
+    rs = np.random.RandomState(seed)
+    filler = [f"f{i}" for i in range(30)]
+    lines = []
+    for _ in range(n):
+        g = rs.randint(2)
+        royal = ["king", "queen"][g] if rs.rand() < 0.5 else ["man", "woman"][g]
+        ctx = ["he", "his", "him"] if g == 0 else ["she", "her", "hers"]
+        extra = ["crown", "throne", "palace"] if royal in ("king", "queen") else ["street", "house", "work"]
+        words = [royal, *rs.choice(ctx, 2), *rs.choice(extra, 2), *rs.choice(filler, 3)]
+        rs.shuffle(words)
+        lines.append(" ".join(words))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_train_then_query_end_to_end(tmp_path, monkeypatch):
+    corpus = planted_corpus(tmp_path / "planted.txt")
+    monkeypatch.chdir(tmp_path)
+    r = run("train", corpus, "--model", "sg", "--dim", "20", "--epochs", "10", "--threads", "1",
+            "--quiet", "--format", "word2vec", env={"WORDVEC_MODEL": ""})
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "vectors" / "model.json").exists() and (tmp_path / "vectors.txt").exists()
+    r = run("analogy", "king", "man", "woman", "--json", env={"WORDVEC_MODEL": ""})
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["answers"][0]["word"] == "queen"
+    info = json.loads(run("info", "--json", env={"WORDVEC_MODEL": ""}).output)
+    assert info["kind"] == "sg" and info["params"]["dim"] == 20 and info["stats"]["wall_seconds"] > 0
+    r = run("eval", "benchmark", "--json", env={"WORDVEC_MODEL": ""})
+    assert r.exit_code == 0, r.output
+    assert set(json.loads(r.output)) == {"analogy", "similarity"}
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--dim", "-5"], "dim"),
+    (["--window", "0"], "window"),
+    (["--alpha", "0"], "alpha"),
+    (["--negative", "0", "--loss", "ns"], "negative"),
+    (["--epochs", "0"], "epochs"),
+    (["--min-count", "0"], "min_count"),
+])
+def test_train_bad_parameters(tmp_path, args, message):
+    corpus = planted_corpus(tmp_path / "planted.txt", n=50)
+    r = run("train", corpus, "-o", tmp_path / "out", "--quiet", *args)
+    one_line_error(r, message)
+    assert not (tmp_path / "out").exists()

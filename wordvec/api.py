@@ -49,12 +49,18 @@ def train(corpus=None, model="sg", *, min_count=5, max_vocab=None, lowercase=Fal
     Returns the trained :class:`~wordvec.vectors.Vectors`.
     """
     trainer = _trainer(model)
-    if corpus is None:
-        corpus = bundled_corpus()
     if min_count < 1:
         raise WordvecError("min_count must be at least 1")
     if max_vocab is not None and max_vocab < 1:
         raise WordvecError("max_vocab must be at least 1")
+    if params.get("cooccur") is not None:
+        if model not in ("glove", "lsa"):
+            raise WordvecError("cooccur= (a counted matrix) is for the glove and lsa models")
+        if corpus is not None:
+            raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
+        return trainer(None, progress=progress, **params)
+    if corpus is None:
+        corpus = bundled_corpus()
     t0 = time.perf_counter()
     encoded = encode(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
                      workdir=workdir)
