@@ -69,7 +69,7 @@ def child(mode, corpus, params_json):
     enc = encode(corpus, min_count=p["min_count"])
     out["encode_s"] = time.perf_counter() - t
     out["tokens"] = enc.n_tokens
-    vocab, M, stats = lsa_matrix(enc, matrix=mode, window=p["window"], memory=p["memory"],
+    vocab, M, stats = lsa_matrix(enc, matrix=mode, window=p["window"], memory_gb=p["memory"],
                                  weighting=p["weighting"], doc_lines=p["doc_lines"],
                                  threads=p["threads"], progress=False)
     enc.close()

@@ -175,17 +175,20 @@ def weight_term_document(X, weighting="tfidf"):
 def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=300, window=5,
               distance_weighting=False, cds=0.75, neg=1, eig=None, add_context=False,
               svd="randomized", svd_iter=DEFAULT_N_ITER, oversample=DEFAULT_OVERSAMPLE,
-              weighting="tfidf", doc_lines=1, memory=2.0, seed=1, threads=None):
+              weighting="tfidf", doc_lines=1, symmetric=True, memory_gb=2.0, seed=1,
+              threads=None):
     """Train LSA word vectors on an :class:`~wordvec.encode.EncodedCorpus`.
 
     ``corpus`` may be ``None`` when ``cooccur`` names a saved co-occurrence ``.npz`` or is a
     ``(csr_matrix, Vocabulary)`` pair (PPMI mode only; its vocabulary is used, and the corpus,
     if given, is ignored). ``eig`` defaults to 0.5 for PPMI and 1.0 (U·Σ) for tf-idf.
-    ``memory`` is the co-occurrence counter's budget in GB (it uses all of it on a large
+    ``symmetric`` counts contexts on both sides (else left only); ``memory_gb`` is the
+    co-occurrence counter's budget in GB (it uses all of it on a large
     corpus, so it bounds the peak). Returns :class:`~wordvec.vectors.Vectors` with ``meta`` =
     {"kind": "lsa", "params", "stats"}; stats hold the counting / weighting / SVD seconds,
     matrix sizes and the top singular values.
     """
+    t_start = time.perf_counter()
     if svd not in METHODS:
         raise WordvecError(f"unknown SVD method {svd!r}: use one of {', '.join(METHODS)}")
     if matrix in MATRICES and eig is None:
@@ -201,10 +204,10 @@ def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=30
                            "tf-idf contexts are documents, not words")
     vocab, M, stats = lsa_matrix(corpus, matrix=matrix, cooccur=cooccur, window=window,
                                  distance_weighting=distance_weighting, cds=cds, neg=neg,
-                                 weighting=weighting, doc_lines=doc_lines, memory=memory,
-                                 threads=threads, progress=progress)
+                                 weighting=weighting, doc_lines=doc_lines, symmetric=symmetric,
+                                 memory_gb=memory_gb, threads=threads, progress=progress)
     if matrix == "ppmi":
-        params = {"matrix": "ppmi", "dim": dim, "window": window,
+        params = {"matrix": "ppmi", "dim": dim, "window": window, "symmetric": bool(symmetric),
                   "distance_weighting": bool(distance_weighting), "cds": cds, "neg": neg,
                   "eig": eig, "add_context": bool(add_context), "cooccur": _label(cooccur)}
     else:
@@ -223,15 +226,14 @@ def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=30
     stats["svd_seconds"] = round(time.perf_counter() - t0, 3)
     stats["singular_values"] = [round(float(x), 4) for x in s[:10]]
     stats["singular_value_last"] = round(float(s[-1]), 4)
-    stats["train_seconds"] = round(sum(stats.get(k, 0.0) for k in
-                                       ("count_seconds", "weight_seconds", "svd_seconds")), 3)
+    stats["wall_seconds"] = round(time.perf_counter() - t_start, 3)
     meta = {"kind": "lsa", "params": params, "stats": stats}
     return Vectors(vocab.words, W, counts=vocab.counts, meta=meta)
 
 
 def lsa_matrix(corpus=None, *, matrix="ppmi", cooccur=None, window=5, distance_weighting=False,
-               cds=0.75, neg=1, weighting="tfidf", doc_lines=1, memory=2.0, threads=None,
-               progress=True):
+               cds=0.75, neg=1, weighting="tfidf", doc_lines=1, symmetric=True, memory_gb=2.0,
+               threads=None, progress=True):
     """The weighted sparse matrix LSA factorises: ``(vocab, csr float32, stats)``.
 
     PPMI (words x contexts) or weighted term–document (words x documents); parameters as in
@@ -247,10 +249,10 @@ def lsa_matrix(corpus=None, *, matrix="ppmi", cooccur=None, window=5, distance_w
     if matrix == "ppmi":
         _check_int("window", window, 1)
         _check_ppmi_params(cds, neg)
-        if not memory > 0:
-            raise WordvecError(f"memory (GB) must be > 0, got {memory}")
-        vocab, M = _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory,
-                                threads, progress, stats)
+        if not memory_gb > 0:
+            raise WordvecError(f"the co-occurrence memory budget must be > 0 GB, got {memory_gb}")
+        vocab, M = _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, neg,
+                                memory_gb, threads, progress, stats)
     else:
         if cooccur is not None:
             raise WordvecError("a co-occurrence file applies to the ppmi matrix only, not tfidf")
@@ -283,8 +285,8 @@ def word_vectors(U, s, V=None, eig=0.5):
     return np.ascontiguousarray(W, dtype=np.float32)
 
 
-def _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory, threads,
-                 progress, stats):
+def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, neg, memory_gb,
+                 threads, progress, stats):
     t0 = time.perf_counter()
     if cooccur is not None:
         if isinstance(cooccur, tuple):
@@ -298,8 +300,8 @@ def _ppmi_matrix(corpus, cooccur, window, distance_weighting, cds, neg, memory, 
         from .cooccur import count_cooccurrence
 
         vocab = corpus.vocab
-        counts = count_cooccurrence(corpus, window=window, symmetric=True,
-                                    distance_weighting=distance_weighting, memory_gb=memory,
+        counts = count_cooccurrence(corpus, window=window, symmetric=bool(symmetric),
+                                    distance_weighting=distance_weighting, memory_gb=memory_gb,
                                     threads=threads, progress=progress)
     if counts.shape != (len(vocab), len(vocab)):
         raise WordvecError(f"co-occurrence matrix of shape {counts.shape} does not match a "
