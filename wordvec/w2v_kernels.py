@@ -345,10 +345,19 @@ def _context_sum(W, sen, i, lo, hi, h, dim, cbow_mean):
 @njit(cache=True, nogil=True, fastmath=True)
 def cbow_ns(ids, offsets, first, last, W, C, keep, nprob, nalias, window, negative, cbow_mean,
             rng, progress, slot, schedule):
-    """CBOW, negative sampling: the context sum/mean predicts the centre word."""
+    """CBOW, negative sampling: the context sum/mean predicts the centre word.
+
+    The K+1 output rows are drawn first and their scores computed before any update, so the
+    CPU overlaps the random row reads (the same arithmetic as word2vec.c unless a noise word is
+    drawn twice for one centre).
+    """
     dim = W.shape[1]
+    k1 = negative + 1
     h = np.empty(dim, dtype=np.float32)
     err = np.empty(dim, dtype=np.float32)
+    targets = np.empty(k1, dtype=np.int64)
+    labels = np.empty(k1, dtype=np.float32)
+    gs = np.empty(k1, dtype=np.float32)
     sen = np.empty(max(offsets[last] - offsets[first], 1), dtype=np.int32)
     loss = 0.0
     count = 0
@@ -366,27 +375,29 @@ def cbow_ns(ids, offsets, first, last, W, C, keep, nprob, nalias, window, negati
             reduced = window - next_below(rng, window)
             lo = max(0, i - reduced)
             hi = min(n, i + reduced + 1)
+            targets[0] = w
+            labels[0] = 1.0
+            m = 1
+            for _ in range(negative):
+                t = draw_alias(nprob, nalias, rng)
+                if t != w:
+                    targets[m] = t
+                    labels[m] = 0.0
+                    m += 1
             cw = _context_sum(W, sen, i, lo, hi, h, dim, cbow_mean)
             if cw == 0:
                 continue
+            for q in range(m):
+                f = _dot(h, C[targets[q]], dim)
+                gs[q] = (labels[q] - SIGMOID[_slot(f)]) * lr
+                sloss -= _logsig(f, np.float32(2.0) * labels[q] - np.float32(1.0))
             for k in range(dim):
                 err[k] = 0.0
-            for d in range(negative + 1):
-                if d == 0:
-                    t = w
-                    label = np.float32(1.0)
-                else:
-                    t = draw_alias(nprob, nalias, rng)
-                    if t == w:
-                        continue
-                    label = np.float32(0.0)
-                c = C[t]
-                f = _dot(h, c, dim)
-                g = (label - SIGMOID[_slot(f)]) * lr
-                sloss -= _logsig(f, np.float32(2.0) * label - np.float32(1.0))
-                _axpy(g, c, err, dim)
-                _axpy(g, h, c, dim)
-                count += 1
+            for q in range(m):
+                c = C[targets[q]]
+                _axpy(gs[q], c, err, dim)
+                _axpy(gs[q], h, c, dim)
+            count += m
             for j in range(lo, hi):
                 if j != i:
                     _axpy(np.float32(1.0), err, W[sen[j]], dim)
