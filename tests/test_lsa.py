@@ -344,3 +344,13 @@ def test_bad_inputs_are_refused(tmp_path):
     one_doc = EncodedCorpus.from_arrays(enc.vocab, [[0, 1, 2]])
     with pytest.raises(WordvecError, match="at least 2 documents"):
         train_lsa(one_doc, matrix="tfidf", dim=1, progress=False)
+
+
+def test_asymmetric_counting_and_thread_counts():
+    enc = _planted_corpus(300)
+    left = train_lsa(enc, dim=6, symmetric=False, progress=False, threads=1)
+    assert left.meta["params"]["symmetric"] is False
+    _assert_topic_neighbours(left, topn=3)
+    one = train_lsa(enc, dim=6, progress=False, threads=1)
+    two = train_lsa(enc, dim=6, progress=False, threads=2)
+    np.testing.assert_allclose(one.matrix, two.matrix, atol=1e-4)
