@@ -95,6 +95,13 @@ def child(mode, corpus, params_json):
     out["eval_add"] = evaluate(ours, "add")
     out["eval_mul"] = evaluate(ours, "mul")
     out["s_ours"] = [float(x) for x in s]
+    if mode == "ppmi":  # other ways to read the same SVD: eig 0 / 1, W + C (Levy et al.)
+        V = np.asarray(M.T @ U, dtype=np.float32) / s.astype(np.float32)
+        out["variants"] = []
+        for label, e, right in (("eig 0", 0.0, None), ("eig 1", 1.0, None),
+                                ("eig 0.5, W + C", 0.5, V)):
+            v = Vectors(vocab.words, word_vectors(U, s, right, e), counts=vocab.counts)
+            out["variants"].append({"label": label, **evaluate(v, "add")})
 
     if p["sklearn"]:
         try:
@@ -183,6 +190,11 @@ def report(results, sg, args):
         if r.get("sklearn"):
             e = r["sklearn"]["eval_add"]
             rows.append((f"LSA {r['mode']}, sklearn SVD", "3CosAdd", _f(e["analogy"], ".2f"),
+                         _f(e["semantic"], ".2f"), _f(e["syntactic"], ".2f"),
+                         e["analogy_coverage"], _f(e["ws353"], ".3f"), _f(e["simlex"], ".3f"),
+                         _f(e["men"], ".3f")))
+        for e in r.get("variants", []):
+            rows.append((f"LSA {r['mode']}, {e['label']}", "3CosAdd", _f(e["analogy"], ".2f"),
                          _f(e["semantic"], ".2f"), _f(e["syntactic"], ".2f"),
                          e["analogy_coverage"], _f(e["ws353"], ".3f"), _f(e["simlex"], ".3f"),
                          _f(e["men"], ".3f")))

@@ -341,6 +341,9 @@ def test_bad_inputs_are_refused(tmp_path):
         ppmi(sp.csr_matrix((3, 3)))
     with pytest.raises(WordvecError, match="no such|missing|corrupt"):
         train_lsa(None, cooccur=str(tmp_path / "missing.npz"), progress=False)
+    with pytest.raises(WordvecError, match="no positive entries"):
+        train_lsa(None, cooccur=(sp.csr_matrix(np.ones((4, 4))), Vocabulary("abcd", [1] * 4)),
+                  dim=2, progress=False)
     one_doc = EncodedCorpus.from_arrays(enc.vocab, [[0, 1, 2]])
     with pytest.raises(WordvecError, match="at least 2 documents"):
         train_lsa(one_doc, matrix="tfidf", dim=1, progress=False)

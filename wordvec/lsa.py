@@ -263,6 +263,10 @@ def lsa_matrix(corpus=None, *, matrix="ppmi", cooccur=None, window=5, distance_w
                 f"unknown weighting {weighting!r}: use one of {', '.join(WEIGHTINGS)}")
         _check_int("doc_lines", doc_lines, 1)
         vocab, M = _tfidf_matrix(corpus, weighting, doc_lines, progress, stats)
+    if M.nnz == 0:
+        hint = "lower --neg or " if matrix == "ppmi" else ""
+        raise WordvecError(f"the weighted {matrix} matrix has no positive entries: "
+                           f"{hint}use a larger corpus")
     return vocab, M, stats
 
 
