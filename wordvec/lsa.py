@@ -32,7 +32,12 @@ structure); 300 keeps the SVD fast and the model the size of a common 300-d embe
 ``window=5``: the skip-gram default, so both families see the same contexts in the
 benchmark; the WS-353/MEN relatedness targets favour wider windows than hyperwords' 2.
 ``eig=0.5`` and ``cds=0.75``: the values Levy et al. recommend. SVD: randomized subspace
-iteration (:mod:`wordvec.svd`, chosen by measurement; see there).
+iteration, 6 iterations (:mod:`wordvec.svd`: chosen by measurement against ARPACK and
+scikit-learn; see there). ``memory_gb=2``: the co-occurrence counter fills its whole budget on
+a large corpus, and 2 GB keeps the LSA peak well below 4 GB (GloVe's default is 4).
+
+A sentence of the encoded corpus is a line, or a 10,000-token piece of a longer line, so in
+tf-idf mode a one-line corpus (text8) becomes documents of 10,000 tokens.
 """
 
 import os
