@@ -26,6 +26,8 @@ BLOCK = 1 << 14  # entries per shuffled block
 GRAD_CLIP = 100.0
 VECTOR_MODES = ("sum", "word", "concat")
 _MAGIC = np.int32(0x5F3759DF)
+# fast-math without "no NaNs / no infinities", so the divergence guard (isfinite) stays
+_FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 # ---- kernels ----------------------------------------------------------------------------------
@@ -45,7 +47,7 @@ def _shuffle(rows, cols, vals, state):
     state[0] = x
 
 
-@njit(cache=True, nogil=True, fastmath=True, inline="always")
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _adagrad(fdiff, other, old, row, gsq, gsq_bits, y, clip):
     """AdaGrad step on ``row`` (old values ``old``) along ``fdiff * other``, clipped to ±clip.
 
@@ -67,7 +69,7 @@ def _adagrad(fdiff, other, old, row, gsq, gsq_bits, y, clip):
         gsq[k] = v + g * g
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip):
     """One thread's share of an epoch: the entries of ``blocks``; returns (cost sum, bad count)."""
     dim = W.shape[1]
