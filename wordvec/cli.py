@@ -107,6 +107,7 @@ TRAIN_OPTIONS = {
     "vectors": ("vectors", ("glove",)), "memory": ("memory_gb", COUNT), "cooccur": ("cooccur", COUNT),
     "matrix": ("matrix", ("lsa",)), "cds": ("cds", ("lsa",)), "neg": ("neg", ("lsa",)),
     "eig": ("eig", ("lsa",)), "add_context": ("add_context", ("lsa",)), "svd": ("svd", ("lsa",)),
+    "svd_iter": ("svd_iter", ("lsa",)),
     "weighting": ("weighting", ("lsa",)), "doc_lines": ("doc_lines", ("lsa",)),
     "distance_weighting": ("distance_weighting", ("lsa",)),
 }
@@ -147,16 +148,21 @@ TRAIN_OPTIONS = {
 @click.option("--power", type=float, help="glove: weighting exponent. [default: 0.75]")
 @click.option("--vectors", type=click.Choice(["sum", "word", "concat"]),
               help="glove: output W + W~ (sum), W alone, or both side by side. [default: sum]")
-@click.option("--memory", type=float, help="glove/lsa: memory budget for co-occurrence counting, in GB. [default: 4]")
+@click.option("--memory", type=float, help="glove/lsa: memory budget for co-occurrence counting, in GB. [default: 4; lsa 2]")
 @click.option("--cooccur", type=click.Path(),
               help="glove/lsa: reuse a matrix from 'wordvec cooccur' (no corpus needed).")
 @click.option("--matrix", type=click.Choice(["ppmi", "tfidf"]),
               help="lsa: PPMI-SVD or term-document LSA. [default: ppmi]")
 @click.option("--cds", type=float, help="lsa: context distribution smoothing exponent. [default: 0.75]")
 @click.option("--neg", type=float, help="lsa: shift PMI by log(neg). [default: 1]")
-@click.option("--eig", type=float, help="lsa: eigenvalue weighting p in U x Sigma^p. [default: 0.5]")
+@click.option("--eig", type=float,
+              help="lsa: singular-value exponent p in U x Sigma^p. [default: 0.5; 1 with --matrix tfidf]")
 @click.option("--add-context", is_flag=True, default=None, help="lsa: output W + C.")
-@click.option("--svd", type=click.Choice(["randomized", "arpack"]), help="lsa: truncated SVD solver.")
+@click.option("--svd", type=click.Choice(["randomized", "arpack"]),
+              help="lsa: truncated SVD: randomized (multi-threaded) or arpack (scipy svds; exact, several times "
+                   "slower). [default: randomized]")
+@click.option("--svd-iter", type=int,
+              help="lsa --svd randomized: subspace iterations; more is more accurate and slower. [default: 6]")
 @click.option("--weighting", type=click.Choice(["tfidf", "log-entropy"]), help="lsa --matrix tfidf: weighting.")
 @click.option("--doc-lines", type=int, help="lsa --matrix tfidf: lines per document. [default: 1]")
 @click.option("--distance-weighting/--no-distance-weighting", default=None,
