@@ -148,7 +148,8 @@ TRAIN_OPTIONS = {
 @click.option("--power", type=float, help="glove: weighting exponent. [default: 0.75]")
 @click.option("--vectors", type=click.Choice(["sum", "word", "concat"]),
               help="glove: output W + W~ (sum), W alone, or both side by side. [default: sum]")
-@click.option("--memory", type=float, help="glove/lsa: memory budget for co-occurrence counting, in GB. [default: 4; lsa 2]")
+@click.option("--memory", type=float,
+              help="glove/lsa: memory budget for co-occurrence counting, in GB. [default: 4; lsa 2]")
 @click.option("--cooccur", type=click.Path(),
               help="glove/lsa: reuse a matrix from 'wordvec cooccur' (no corpus needed).")
 @click.option("--matrix", type=click.Choice(["ppmi", "tfidf"]),
