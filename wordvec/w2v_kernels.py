@@ -91,10 +91,18 @@ def _subsample(ids, a, b, keep, rng, sen):
 @njit(cache=True, nogil=True, fastmath=True)
 def sg_ns(ids, offsets, first, last, W, C, keep, nprob, nalias, window, negative,
           rng, progress, slot, schedule):
-    """Skip-gram, negative sampling (word2vec.c order: per context, fresh negatives)."""
+    """Skip-gram, negative sampling, word2vec.c's way: fresh noise words for every pair.
+
+    Per (context, centre) pair the K+1 output rows are drawn and scored before any update (the
+    CPU overlaps their random reads; same arithmetic as word2vec.c unless a noise word repeats).
+    """
     dim = W.shape[1]
+    k1 = negative + 1
     l1 = np.empty(dim, dtype=np.float32)
     err = np.empty(dim, dtype=np.float32)
+    targets = np.empty(k1, dtype=np.int64)
+    labels = np.empty(k1, dtype=np.float32)
+    gs = np.empty(k1, dtype=np.float32)
     sen = np.empty(max(offsets[last] - offsets[first], 1), dtype=np.int32)
     loss = 0.0
     count = 0
@@ -115,26 +123,28 @@ def sg_ns(ids, offsets, first, last, W, C, keep, nprob, nalias, window, negative
             for j in range(lo, hi):
                 if j == i:
                     continue
+                targets[0] = w
+                labels[0] = 1.0
+                m = 1
+                for _ in range(negative):
+                    t = draw_alias(nprob, nalias, rng)
+                    if t != w:
+                        targets[m] = t
+                        labels[m] = 0.0
+                        m += 1
                 row = W[sen[j]]
                 for k in range(dim):
                     l1[k] = row[k]
                     err[k] = 0.0
-                for d in range(negative + 1):
-                    if d == 0:
-                        t = w
-                        label = np.float32(1.0)
-                    else:
-                        t = draw_alias(nprob, nalias, rng)
-                        if t == w:
-                            continue
-                        label = np.float32(0.0)
-                    c = C[t]
-                    f = _dot(l1, c, dim)
-                    g = (label - SIGMOID[_slot(f)]) * lr
-                    sloss -= _logsig(f, np.float32(2.0) * label - np.float32(1.0))
-                    _axpy(g, c, err, dim)
-                    _axpy(g, l1, c, dim)
-                    count += 1
+                for q in range(m):
+                    f = _dot(l1, C[targets[q]], dim)
+                    gs[q] = (labels[q] - SIGMOID[_slot(f)]) * lr
+                    sloss -= _logsig(f, np.float32(2.0) * labels[q] - np.float32(1.0))
+                for q in range(m):
+                    c = C[targets[q]]
+                    _axpy(gs[q], c, err, dim)
+                    _axpy(gs[q], l1, c, dim)
+                count += m
                 _axpy(np.float32(1.0), err, row, dim)
         loss += sloss
         read += b - a
