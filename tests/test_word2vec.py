@@ -218,3 +218,9 @@ def test_run_jobs_drives_any_kernel():
     lrs = [s[2] for s in seen]
     assert lrs[0] == pytest.approx(0.1) and all(a > b for a, b in zip(lrs, lrs[1:]))
     assert stats["final_lr"] == 0.0 and stats["loss_per_epoch"] == [1.0, 1.0]
+
+
+def test_progress_bar_shows_rate_lr_and_loss(small, capsys):
+    train_word2vec(small, dim=10, epochs=2, threads=2, progress=True)
+    err = capsys.readouterr().err
+    assert "sg-ns" in err and "w/s" in err and "lr 0.0001" in err and "loss" in err

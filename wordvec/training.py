@@ -168,24 +168,30 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
     try:
         for t in pool:
             t.start()
-        last = 0
+        shown = [0]
+
+        def refresh():
+            done = int(prog.sum())
+            bar.update(done - shown[0])
+            shown[0] = done
+            with shared.lock:
+                recent = list(shared.recent)
+            n = sum(k for _, k in recent)
+            bar.set_postfix_str(
+                f"lr {lr_from_progress(done, schedule):.5f}"
+                + (f" loss {sum(x for x, _ in recent) / n:.4f}" if n else ""), refresh=False)
+
         while True:
             alive = [t for t in pool if t.is_alive()]
             if not alive:
                 break
             alive[0].join(0.25)
             if bar is not None:
-                done = int(prog.sum())
-                bar.update(done - last)
-                last = done
-                with shared.lock:
-                    recent = list(shared.recent)
-                ln = sum(n for _, n in recent)
-                bar.set_postfix_str(
-                    f"lr {lr_from_progress(done, schedule):.5f}"
-                    + (f" loss {sum(x for x, _ in recent) / ln:.4f}" if ln else ""), refresh=False)
+                refresh()
         for t in pool:
             t.join()
+        if bar is not None:
+            refresh()
     except KeyboardInterrupt:
         with shared.lock:
             shared.stop = True
