@@ -17,6 +17,8 @@ The kernels live in :mod:`wordvec.w2v_kernels`, the threads / lr schedule / prog
 :mod:`wordvec.training`.
 """
 
+from numbers import Real
+
 import numpy as np
 
 from . import native
@@ -53,12 +55,12 @@ def check_params(p):
         raise WordvecError("negative sampling needs negative >= 1 (or use loss 'hs')")
     if p["alpha"] is None:
         p["alpha"] = 0.025 if p["model"] == "sg" else 0.05
-    if not (isinstance(p["alpha"], (int, float)) and np.isfinite(p["alpha"]) and p["alpha"] > 0):
+    if not (isinstance(p["alpha"], Real) and np.isfinite(p["alpha"]) and p["alpha"] > 0):
         raise WordvecError(f"alpha must be a positive number, not {p['alpha']!r}")
-    if not (isinstance(p["min_alpha"], (int, float)) and 0 <= p["min_alpha"] <= p["alpha"]):
+    if not (isinstance(p["min_alpha"], Real) and 0 <= p["min_alpha"] <= p["alpha"]):
         raise WordvecError(
             f"min_alpha must be between 0 and alpha ({p['alpha']}), not {p['min_alpha']!r}")
-    if not (isinstance(p["sample"], (int, float)) and np.isfinite(p["sample"]) and p["sample"] >= 0):
+    if not (isinstance(p["sample"], Real) and np.isfinite(p["sample"]) and p["sample"] >= 0):
         raise WordvecError(f"sample must be a number >= 0 (0 = no subsampling), not {p['sample']!r}")
     p["threads"] = default_threads(p["threads"])
     if not isinstance(p["threads"], (int, np.integer)) or p["threads"] < 1:
