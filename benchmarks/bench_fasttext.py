@@ -30,6 +30,7 @@ PEERS = {
 }
 
 CHILD = r'''
+import json
 import time
 import numpy as np
 
@@ -58,7 +59,7 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra):
     if tool == "wordvec":
         import wordvec
         kw = dict(arg.split("=", 1) for arg in extra.split(",") if arg)
-        kw = {k: (v == "1" if k == "per_pair" else v) for k, v in kw.items()}
+        kw = {k: json.loads(v) if v[:1].isdigit() or v[:1] == "-" else v for k, v in kw.items()}
         vec = wordvec.train(corpus, model="fasttext", min_count=5, progress=False, arch="sg",
                             dim=dim, window=5, negative=5, sample=1e-4, epochs=epochs,
                             alpha=0.05, minn=3, maxn=6, bucket=bucket, threads=threads, **kw)
@@ -124,7 +125,7 @@ def main(argv=None):
     ap.add_argument("--bucket", type=int, default=2_000_000)
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma list of " + ", ".join(TOOLS))
     ap.add_argument("--wordvec-extra", default="",
-                    help="extra wordvec parameters, e.g. per_pair=1")
+                    help="extra wordvec parameters, e.g. ns_exponent=0.75,arch=cbow")
     args = ap.parse_args(argv)
     tools = [t for t in args.tools.split(",") if t]
     for t in tools:

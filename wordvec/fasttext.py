@@ -25,8 +25,7 @@ from .vectors import Vectors
 
 DEFAULTS = {"arch": "sg", "loss": "ns", "dim": 100, "window": 5, "negative": 5,
             "sample": 1e-4, "epochs": 5, "alpha": 0.05, "min_alpha": 0.0, "minn": 3, "maxn": 6,
-            "bucket": 2_000_000, "threads": None, "seed": 1, "ns_exponent": 0.5,
-            "per_pair": False}
+            "bucket": 2_000_000, "threads": None, "seed": 1, "ns_exponent": 0.5}
 
 
 class FastTextVectors(Vectors):
@@ -148,7 +147,6 @@ def check_params(params):
     p["threads"] = _int(p, "threads", 1)
     if not isinstance(p["seed"], (int, np.integer)) or isinstance(p["seed"], bool):
         raise WordvecError(f"seed must be an integer, not {p['seed']!r}")
-    p["per_pair"] = bool(p["per_pair"])
     return p
 
 
@@ -169,6 +167,13 @@ def init_input(n_rows, dim, seed):
     return W
 
 
+def _all_finite(a, block=1 << 16):
+    """No NaN/inf in ``a`` (a float64 sum per block: NaN or inf anywhere makes it non-finite)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return all(np.isfinite(a[i:i + block].sum(dtype=np.float64))
+                   for i in range(0, a.shape[0], block))
+
+
 def make_job(corpus, W, C, roff, rows, p):
     """The per-job callable for :func:`wordvec.training.run_jobs`."""
     vocab = corpus.vocab
@@ -182,11 +187,11 @@ def make_job(corpus, W, C, roff, rows, p):
         hoff, hcodes, hpoints = np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.int32)
         nprob, nalias = vocab.noise_alias(power=p["ns_exponent"])
     if p["arch"] == "sg":
-        per_pair = p["per_pair"]
+        overlap = K.row_overlap(roff, rows)
 
         def job(first, last, rng, progress, slot, schedule):
-            return K.sg(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias,
-                        hoff, hcodes, hpoints, window, neg, per_pair, rng, progress, slot,
+            return K.sg(ids, offsets, first, last, W, C, roff, rows, overlap, keep, hs, nprob,
+                        nalias, hoff, hcodes, hpoints, window, neg, rng, progress, slot,
                         schedule)
     else:
         def job(first, last, rng, progress, slot, schedule):
@@ -201,9 +206,7 @@ def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTex
     Parameters (fastText's defaults): ``arch`` "sg"|"cbow", ``loss`` "ns"|"hs", ``dim`` 100,
     ``window`` 5, ``negative`` 5, ``sample`` 1e-4, ``epochs`` 5, ``alpha`` 0.05, ``min_alpha``
     0.0, ``minn`` 3, ``maxn`` 6 (0: no subwords), ``bucket`` 2,000,000, ``threads`` (all
-    cores), ``seed`` 1, ``ns_exponent`` 0.5 (noise distribution counts**0.5, as fastText),
-    ``per_pair`` False (True: recompute the centre word's subword mean after every context, as
-    fastText does; slower, see :mod:`wordvec.ft_kernels`).
+    cores), ``seed`` 1, ``ns_exponent`` 0.5 (noise distribution counts**0.5, as fastText).
     """
     p = check_params(params)
     vocab = corpus.vocab
@@ -219,9 +222,13 @@ def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTex
     W = init_input(v + p["bucket"], dim, p["seed"])
     C = np.zeros((v if p["loss"] == "ns" else max(v - 1, 1), dim), dtype=np.float32)
     job = make_job(corpus, W, C, roff, rows, p)
+    # run_jobs checks the word rows and output weights for NaN/inf (its final check copies each
+    # array once: fine for those, not for 800 MB of n-gram rows, which are checked here by block)
     stats = run_jobs(corpus, job, epochs=p["epochs"], alpha=p["alpha"], min_alpha=p["min_alpha"],
-                     threads=p["threads"], seed=p["seed"], weights=(W, C), progress=progress,
+                     threads=p["threads"], seed=p["seed"], weights=(W[:v], C), progress=progress,
                      desc=f"fasttext-{p['arch']}-{p['loss']}")
+    if not _all_finite(W[v:]):
+        raise WordvecError("training diverged (NaN/inf in the weights): lower --alpha")
     stats["subword_rows_per_word"] = round(float(len(rows)) / max(v, 1), 2)
     matrix = np.empty((v, dim), dtype=np.float32)
     K.word_means(W, roff, rows, matrix)

@@ -12,11 +12,13 @@ the full gradient is added to EVERY one of them. ``C`` holds the output rows (on
 negative sampling, Huffman inner nodes for hierarchical softmax).
 
 Skip-gram follows fastText's direction: the centre word's subword mean predicts each context word.
-fastText recomputes that mean and updates all its rows after every (centre, context) pair; with
-``per_pair=False`` (the default of :func:`wordvec.fasttext.train_fasttext`) the mean is computed
-once per centre word and the input gradient of all its contexts is accumulated and spread once,
-which reads and writes the ~10-20 subword rows once per centre word instead of once per pair
-(as word2vec's CBOW does for its context rows). The output rows are updated per pair either way.
+fastText recomputes that mean and adds the gradient to all its rows after every (centre, context)
+pair. Here the rows are written once per centre word, with the SAME result: adding ``err`` to
+each of the word's rows moves their mean by exactly ``overlap * err`` (``overlap`` = sum of the
+squared multiplicities of its rows / their number; 1.0 unless an n-gram row repeats), and nothing
+else reads those rows in between, so the kernel keeps ``h += overlap * err`` after each pair and
+spreads the summed gradient at the end. That reads and writes the ~10-25 subword rows once per
+centre word instead of twice per pair.
 
 Negatives as fastText draws them: from unigram counts ** 0.5 by default (the exponent is the
 trainer's ``ns_exponent``), redrawn while equal to the target.
@@ -96,12 +98,13 @@ def _predict(h, err, C, target, lr, hs, negative, nprob, nalias, hoff, hcodes, h
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def sg(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias, hoff, hcodes,
-       hpoints, window, negative, per_pair, rng, progress, slot, schedule):
+def sg(ids, offsets, first, last, W, C, roff, rows, overlap, keep, hs, nprob, nalias, hoff,
+       hcodes, hpoints, window, negative, rng, progress, slot, schedule):
     """fastText skip-gram: the centre word's subword mean predicts each word of its window."""
     dim = W.shape[1]
     h = np.empty(dim, dtype=np.float32)
     err = np.empty(dim, dtype=np.float32)
+    acc = np.empty(dim, dtype=np.float32)
     sen = np.empty(max(offsets[last] - offsets[first], 1), dtype=np.int32)
     loss = 0.0
     count = 0
@@ -124,22 +127,22 @@ def sg(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias, hof
             ra = roff[w]
             rb = roff[w + 1]
             _mean_rows(W, rows, ra, rb, h, dim)
+            ov = overlap[w]
             for k in range(dim):
-                err[k] = 0.0
+                acc[k] = 0.0
             for j in range(lo, hi):
                 if j == i:
                     continue
+                for k in range(dim):
+                    err[k] = 0.0
                 pl, pc = _predict(h, err, C, sen[j], lr, hs, negative, nprob, nalias, hoff,
                                   hcodes, hpoints, rng, dim)
                 sloss += pl
                 count += pc
-                if per_pair:
-                    _spread(W, rows, ra, rb, err, dim)
-                    for k in range(dim):
-                        err[k] = 0.0
-                    _mean_rows(W, rows, ra, rb, h, dim)
-            if not per_pair:
-                _spread(W, rows, ra, rb, err, dim)
+                for k in range(dim):
+                    acc[k] += err[k]
+                    h[k] += ov * err[k]
+            _spread(W, rows, ra, rb, acc, dim)
         loss += sloss
         read += b - a
         progress[slot] += b - a
@@ -197,6 +200,25 @@ def cbow(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias, h
         read += b - a
         progress[slot] += b - a
     return loss, count, read, trained
+
+
+@njit(cache=True, nogil=True)
+def row_overlap(roff, rows):
+    """Per word: sum over its rows of (times the row is listed)^2 / rows listed (1.0 if no
+    repeats): how far the mean of its rows moves when each listed row gets ``+err``."""
+    v = roff.shape[0] - 1
+    out = np.ones(v, dtype=np.float32)
+    for w in range(v):
+        a = roff[w]
+        b = roff[w + 1]
+        same = 0
+        for p in range(a, b):
+            for q in range(a, b):
+                if rows[p] == rows[q]:
+                    same += 1
+        if b > a:
+            out[w] = np.float32(same / (b - a))
+    return out
 
 
 @njit(cache=True, nogil=True, fastmath=True)
