@@ -290,3 +290,18 @@ def test_sg_matches_fasttext_per_pair_updates():
     want = np.stack([W[rows[roff[i]:roff[i + 1]]].mean(axis=0) for i in range(nv)])
     assert np.allclose(v.matrix, want, atol=2e-5)
     assert np.allclose(v.ngrams, W[nv:], atol=2e-5)
+
+
+def test_subsampling_uses_fasttext_token_count():
+    from wordvec.fasttext import fasttext_ntokens, keep_probabilities
+
+    counts = np.array([1000, 100, 10, 1])
+    vocab = Vocabulary([f"w{i}" for i in range(4)], counts)
+    # with the vocabulary's own total this is word2vec's formula
+    assert np.allclose(keep_probabilities(counts, 1e-2, vocab.total),
+                       vocab.keep_probabilities(1e-2))
+    corpus = EncodedCorpus.from_arrays(vocab, [[0, 1], [2, 3, 0]])
+    corpus.raw_tokens = 9  # 4 tokens were below min_count
+    assert fasttext_ntokens(corpus) == 9 + 2  # plus one "</s>" per line, as fastText counts
+    assert keep_probabilities(counts, 1e-2, 11)[0] == pytest.approx(
+        np.sqrt(1e-2 / (1000 / 11)) + 1e-2 / (1000 / 11), rel=1e-6)

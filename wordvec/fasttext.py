@@ -174,11 +174,28 @@ def _all_finite(a, block=1 << 16):
                    for i in range(0, a.shape[0], block))
 
 
+def fasttext_ntokens(corpus):
+    """fastText's token count for word frequencies: every token read (also those below
+    min_count) plus one end-of-line token ``</s>`` per line."""
+    raw = getattr(corpus, "raw_tokens", None)
+    if not raw:
+        return int(corpus.vocab.total)
+    return int(raw) + int(corpus.n_sentences)
+
+
+def keep_probabilities(counts, sample, ntokens):
+    """fastText's (= word2vec's) subsampling: keep with ``sqrt(t/f) + t/f``, ``f = count/ntokens``."""
+    if not sample or sample <= 0:
+        return np.ones(len(counts), dtype=np.float32)
+    ratio = sample * float(ntokens) / np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    return np.minimum(np.sqrt(ratio) + ratio, 1.0).astype(np.float32)
+
+
 def make_job(corpus, W, C, roff, rows, p):
     """The per-job callable for :func:`wordvec.training.run_jobs`."""
     vocab = corpus.vocab
     ids, offsets = corpus.ids, np.ascontiguousarray(corpus.offsets, dtype=np.int64)
-    keep = vocab.keep_probabilities(p["sample"])
+    keep = keep_probabilities(vocab.counts, p["sample"], fasttext_ntokens(corpus))
     window, neg, hs = p["window"], p["negative"], p["loss"] == "hs"
     if hs:
         hoff, hcodes, hpoints = vocab.huffman()
