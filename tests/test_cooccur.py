@@ -150,3 +150,26 @@ def test_save_refuses_mismatched_vocabulary(tmp_path, corpus):
     with pytest.raises(WordvecError, match="does not match"):
         save_cooccurrence(tmp_path / "x.npz", m, Vocabulary(["a"], [1]))
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_growing_hash_table_equals_brute_force(monkeypatch):
+    """Many distinct pairs, a tiny dense block and a table that must double several times."""
+    import wordvec.cooccur as co
+    monkeypatch.setattr(co, "INITIAL_SLOTS", 1 << 10)
+    monkeypatch.setattr(co, "HOT_WORDS", 4)
+    monkeypatch.setattr(co, "DENSE_MAX_BYTES", 8 * 2000)
+    rng = random.Random(3)
+    n = 500
+    sents = [[rng.randrange(n) for _ in range(rng.randint(1, 30))] for _ in range(300)]
+    vocab = Vocabulary([f"x{i}" for i in range(n)], [1] * n)
+    c = EncodedCorpus.from_arrays(vocab, sents)
+    m = co.count_cooccurrence(c, window=4, threads=2, memory_gb=0.01, progress=False)
+    assert m.count_stats["hash_slots"] > 1 << 10  # grew
+    assert m.count_stats["spills"] == 0
+    global V
+    saved, V = V, n
+    try:
+        expected = brute_force(sents, 4, True, True)
+    finally:
+        V = saved
+    assert np.array_equal(m.toarray(), expected)
