@@ -1,0 +1,188 @@
+"""GloVe benchmark: wordvec's one-call pipeline against Stanford GloVe's published figures.
+
+    python benchmarks/bench_glove.py [--corpus PATH] [--threads 2] [--epochs 25]
+        [--memory 4] [--check-memory 1] [--no-check] [--json OUT]
+
+Settings as the GloVe issue: min_count 5, symmetric window 10 with 1/d weights, dim 100,
+x_max 100, power 0.75, alpha 0.05, 25 iterations, 2 threads. One child process encodes the
+corpus, counts co-occurrences, trains and evaluates (Google analogies restricted to the 30k most
+frequent words, WS-353, SimLex-999, MEN); peak RSS is that process's, read before evaluation.
+A second child checks bounded-memory counting: the matrix counted under ``--check-memory`` GB
+(which must spill to disk on bench-en) is compared, array by array, with the one counted with
+an unlimited budget (no spill).
+
+Stanford GloVe v0.2 (``-O3 -march=native``) on bench-en, from the issue: vocab_count 1 s,
+cooccur 19 s (``-memory 4.0``), shuffle 15 s, glove 799 s (25 iterations, 40.9 M non-zeros),
+834 s end to end, peak RSS 1.2 GB; analogy 22.0 % (semantic 20.2, syntactic 22.3), WS-353 0.401,
+SimLex 0.199, MEN 0.461.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import BENCH_CORPUS, HERE, ratio, run_json, table  # noqa: E402
+
+STANFORD = {"encode_s": 1.0, "count_s": 19.0 + 15.0, "train_s": 799.0, "total_s": 834.0,
+            "nonzeros": 40.9e6, "peak_rss_mb": 1.2 * 1024, "analogy": 22.0, "semantic": 20.2,
+            "syntactic": 22.3, "ws353": 0.401, "simlex": 0.199, "men": 0.461}
+CHILD = f"import sys\nsys.path.insert(0, {HERE!r})\nfrom bench_glove import {{}} as main\n"
+SIMS = (("ws353", "EN-WS-353-ALL"), ("simlex", "EN-SIMLEX-999"), ("men", "EN-MEN-TR-3k"))
+
+
+def evaluate(vectors):
+    """{"analogy" %, "semantic", "syntactic", "coverage", "ws353", "simlex", "men"}."""
+    from wordvec import evaluate as ev
+
+    res = ev.benchmark(vectors, restrict=30000)
+    a = res["analogy"]["questions-words"]
+
+    def pct(x):
+        return None if x is None else round(100 * x, 2)
+
+    out = {"analogy": pct(a["accuracy"]), "semantic": pct(a["semantic"]),
+           "syntactic": pct(a["syntactic"]), "coverage": f"{a['questions']}/{a['total']}"}
+    for short, name in SIMS:
+        r = res["similarity"][name]
+        out[short] = None if r["spearman"] is None else round(r["spearman"], 4)
+        out[short + "_coverage"] = f"{r['pairs']}/{r['total']}"
+    return out
+
+
+# ---- children (each in its own process) -------------------------------------------------------
+def train_child(corpus, params_json):
+    import resource
+    import time
+
+    from wordvec.encode import encode
+    from wordvec.glove import train_glove
+
+    p = json.loads(params_json)
+    t0 = time.perf_counter()
+    enc = encode(corpus, min_count=p["min_count"])
+    encode_s = time.perf_counter() - t0
+    vectors = train_glove(enc, dim=p["dim"], window=p["window"], symmetric=True,
+                          x_max=p["x_max"], power=p["power"], alpha=p["alpha"],
+                          epochs=p["epochs"], threads=p["threads"], seed=1,
+                          memory_gb=p["memory"], progress=p["progress"])
+    total_s = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    st = vectors.meta["stats"]
+    out = {"tokens": enc.n_tokens, "vocab": len(enc.vocab), "encode_s": encode_s,
+           "count_s": st["count_seconds"], "train_s": st["train_seconds"], "total_s": total_s,
+           "nonzeros": st["nonzeros"], "spills": st.get("count_spills"),
+           "loss": st["loss"], "peak_rss_mb": rss}
+    enc.close()
+    out.update(evaluate(vectors))
+    return out
+
+
+def check_child(corpus, params_json):
+    import resource
+    import time
+
+    import numpy as np
+
+    from wordvec.cooccur import count_cooccurrence
+    from wordvec.encode import encode
+
+    p = json.loads(params_json)
+    enc = encode(corpus, min_count=p["min_count"])
+    rss_encode = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kw = dict(window=p["window"], symmetric=True, threads=p["threads"], progress=False)
+    t = time.perf_counter()
+    bounded = count_cooccurrence(enc, memory_gb=p["check_memory"], **kw)
+    bounded_s = time.perf_counter() - t
+    rss_bounded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t = time.perf_counter()
+    free = count_cooccurrence(enc, memory_gb=1024.0, **kw)  # hash tables never reach this
+    free_s = time.perf_counter() - t
+    same = (bounded.shape == free.shape and np.array_equal(bounded.indptr, free.indptr)
+            and np.array_equal(bounded.indices, free.indices)
+            and np.array_equal(bounded.data, free.data))
+    enc.close()
+    return {"identical": bool(same), "nnz": int(free.nnz), "bounded_s": bounded_s,
+            "bounded_spills": bounded.count_stats["spills"], "free_s": free_s,
+            "free_spills": free.count_stats["spills"], "rss_encode_mb": rss_encode,
+            "rss_bounded_mb": rss_bounded}
+
+
+# ---- report --------------------------------------------------------------------------------
+def _f(x, fmt):
+    return "-" if x is None else format(x, fmt)
+
+
+def report(r, check, args):
+    print(f"\ncorpus {args.corpus}: {r['tokens']:,} tokens, {r['vocab']:,} words (min_count "
+          f"{args.min_count}); window {args.window} symmetric, dim {args.dim}, x_max "
+          f"{args.x_max}, power {args.power}, {args.epochs} iterations, {args.threads} threads\n")
+    s = STANFORD
+    rows = [
+        ("encoding / vocab_count s", f"{r['encode_s']:.1f}", f"{s['encode_s']:.0f}",
+         ratio(r["encode_s"], s["encode_s"])),
+        ("counting s (Stanford: cooccur + shuffle)", f"{r['count_s']:.1f}", "19 + 15",
+         ratio(r["count_s"], s["count_s"])),
+        ("training s", f"{r['train_s']:.1f}", f"{s['train_s']:.0f}",
+         ratio(r["train_s"], s["train_s"])),
+        ("end to end s", f"{r['total_s']:.1f}", f"{s['total_s']:.0f}",
+         ratio(r["total_s"], s["total_s"])),
+        ("non-zeros", f"{r['nonzeros']:,}", "40.9 M", ratio(r["nonzeros"], s["nonzeros"])),
+        ("peak RSS MB", f"{r['peak_rss_mb']:.0f}", f"{s['peak_rss_mb']:.0f}",
+         ratio(r["peak_rss_mb"], s["peak_rss_mb"])),
+    ]
+    print(table(["", "wordvec", "Stanford GloVe", "ratio"], rows))
+    print()
+    rows = []
+    for key, label, fmt in (("analogy", "analogy % (30k)", ".2f"), ("semantic", "  semantic", ".2f"),
+                            ("syntactic", "  syntactic", ".2f"), ("ws353", "WS-353 rho", ".3f"),
+                            ("simlex", "SimLex-999 rho", ".3f"), ("men", "MEN rho", ".3f")):
+        ours = r.get(key)
+        diff = "-" if ours is None else format(ours - s[key], "+" + fmt)
+        rows.append((label, _f(ours, fmt), format(s[key], fmt), diff))
+    print(table(["quality", "wordvec", "Stanford GloVe", "difference"], rows))
+    print(f"analogy questions scored {r['coverage']}; WS-353 pairs {r['ws353_coverage']}, "
+          f"SimLex {r['simlex_coverage']}, MEN {r['men_coverage']}")
+    print("loss per epoch: " + " ".join(f"{x:.4f}" for x in r["loss"]))
+    if check:
+        print(f"\nbounded counting (--memory {args.check_memory} GB): {check['bounded_s']:.1f} s, "
+              f"{check['bounded_spills']} spilled chunks, peak RSS {check['rss_bounded_mb']:.0f} MB "
+              f"(after encoding {check['rss_encode_mb']:.0f} MB); unlimited budget: "
+              f"{check['free_s']:.1f} s, {check['free_spills']} spills; {check['nnz']:,} non-zeros; "
+              f"matrices identical: {'YES' if check['identical'] else 'NO'}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", default=BENCH_CORPUS)
+    ap.add_argument("--min-count", type=int, default=5)
+    ap.add_argument("--window", type=int, default=10)
+    ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--x-max", type=float, default=100.0)
+    ap.add_argument("--power", type=float, default=0.75)
+    ap.add_argument("--alpha", type=float, default=0.05)
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--memory", type=float, default=4.0, help="counting budget, GB (as -memory 4.0)")
+    ap.add_argument("--check-memory", type=float, default=1.0,
+                    help="budget of the bounded-vs-unbounded identity check, GB")
+    ap.add_argument("--no-check", action="store_true", help="skip the identity check")
+    ap.add_argument("--progress", action="store_true", help="show progress bars (stderr)")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args(argv)
+    params = json.dumps({"min_count": args.min_count, "window": args.window, "dim": args.dim,
+                         "x_max": args.x_max, "power": args.power, "alpha": args.alpha,
+                         "epochs": args.epochs, "threads": args.threads, "memory": args.memory,
+                         "check_memory": args.check_memory, "progress": args.progress})
+    result = run_json(CHILD.format("train_child"), args.corpus, params)
+    check = None if args.no_check else run_json(CHILD.format("check_child"), args.corpus, params)
+    report(result, check, args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"wordvec": result, "check": check, "stanford": STANFORD}, f, indent=1)
+    return 0 if check is None or check["identical"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
