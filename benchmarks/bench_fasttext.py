@@ -52,7 +52,7 @@ def _peer_vectors(words, matrix, lookup):
 
     return PeerVectors(words, np.asarray(matrix, dtype=np.float32))
 
-def main(tool, corpus, threads, epochs, dim, bucket, extra):
+def main(tool, corpus, threads, epochs, dim, bucket, extra, arch):
     threads, epochs, dim, bucket = int(threads), int(epochs), int(dim), int(bucket)
     t0 = time.perf_counter()
     info = {}
@@ -60,7 +60,7 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra):
         import wordvec
         kw = dict(arg.split("=", 1) for arg in extra.split(",") if arg)
         kw = {k: json.loads(v) if v[:1].isdigit() or v[:1] == "-" else v for k, v in kw.items()}
-        vec = wordvec.train(corpus, model="fasttext", min_count=5, progress=False, arch="sg",
+        vec = wordvec.train(corpus, model="fasttext", min_count=5, progress=False, arch=arch,
                             dim=dim, window=5, negative=5, sample=1e-4, epochs=epochs,
                             alpha=0.05, minn=3, maxn=6, bucket=bucket, threads=threads, **kw)
         wall = time.perf_counter() - t0
@@ -68,9 +68,10 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra):
         info["vocab"] = len(vec)
     elif tool == "fasttext":
         import fasttext
-        m = fasttext.train_unsupervised(corpus, model="skipgram", dim=dim, ws=5, neg=5, minn=3,
-                                        maxn=6, bucket=bucket, epoch=epochs, minCount=5, t=1e-4,
-                                        lr=0.05, thread=threads, verbose=0)
+        m = fasttext.train_unsupervised(corpus, model="skipgram" if arch == "sg" else "cbow",
+                                        dim=dim, ws=5, neg=5, minn=3, maxn=6, bucket=bucket,
+                                        epoch=epochs, minCount=5, t=1e-4, lr=0.05,
+                                        thread=threads, verbose=0)
         wall = time.perf_counter() - t0
         words = m.words
         matrix = np.stack([m.get_word_vector(w) for w in words])
@@ -84,9 +85,9 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra):
         info["vocab"] = len(words)
     else:
         from gensim.models import FastText
-        m = FastText(corpus_file=corpus, sg=1, vector_size=dim, window=5, negative=5, min_n=3,
-                     max_n=6, bucket=bucket, epochs=epochs, min_count=5, sample=1e-4, alpha=0.05,
-                     min_alpha=0.0, workers=threads)
+        m = FastText(corpus_file=corpus, sg=int(arch == "sg"), vector_size=dim, window=5,
+                     negative=5, min_n=3, max_n=6, bucket=bucket, epochs=epochs, min_count=5,
+                     sample=1e-4, alpha=0.05, min_alpha=0.0, workers=threads)
         wall = time.perf_counter() - t0
         wv = m.wv
 
@@ -123,9 +124,11 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--bucket", type=int, default=2_000_000)
+    ap.add_argument("--arch", choices=("sg", "cbow"), default="sg",
+                    help="skip-gram (the issue's setting) or CBOW, for all tools")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma list of " + ", ".join(TOOLS))
     ap.add_argument("--wordvec-extra", default="",
-                    help="extra wordvec parameters, e.g. ns_exponent=0.75,arch=cbow")
+                    help="extra wordvec parameters, e.g. ns_exponent=0.75,seed=2")
     args = ap.parse_args(argv)
     tools = [t for t in args.tools.split(",") if t]
     for t in tools:
@@ -133,14 +136,14 @@ def main(argv=None):
             ap.error(f"unknown tool {t!r}")
     corpus = plain_corpus(os.path.abspath(args.corpus))
     tokens = count_tokens(corpus)
-    print(f"corpus {corpus}: {tokens:,} tokens; settings: skip-gram dim {args.dim} ws 5 neg 5 "
+    print(f"corpus {corpus}: {tokens:,} tokens; settings: {args.arch} dim {args.dim} ws 5 neg 5 "
           f"minn 3 maxn 6 bucket {args.bucket:,} epochs {args.epochs} min_count 5 t 1e-4 lr 0.05 "
           f"threads {args.threads}", flush=True)
     results = {t: [] for t in tools}
     for run in range(args.runs):
         for t in tools:
             r = run_json(CHILD, t, corpus, args.threads, args.epochs, args.dim, args.bucket,
-                         args.wordvec_extra)
+                         args.wordvec_extra, args.arch)
             results[t].append(r)
             print(f"run {run + 1} {t}: {r['wall']:.1f} s, {r['peak_rss_mb']:.0f} MB, analogy "
                   f"{fmt(r['analogy'], True)} %", flush=True)
