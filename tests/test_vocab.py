@@ -163,3 +163,21 @@ def test_encode_errors(tmp_path):
         encode(rare, min_count=5)
     with pytest.raises(WordvecError, match="not strings"):
         encode(iter(["a b c"]), min_count=1)
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64, 1 << 20])
+def test_encode_chunking_long_lines_and_blank_lines(tmp_path, monkeypatch, chunk):
+    """Chunk-level tokenising gives the same sentences as line-by-line streaming."""
+    import wordvec.encode as enc
+    from wordvec.corpus import iter_sentences
+    monkeypatch.setattr(enc, "CHUNK_CHARS", chunk)
+    rs = np.random.RandomState(1)
+    lines = []
+    for n in [0, 3, 25, 0, 1, 57, 7, 0]:
+        lines.append("  ".join(f"w{x}" for x in rs.randint(0, 6, size=n)))
+    p = tmp_path / "c.txt"
+    p.write_text("\n".join(lines) + "\n  \t\n" + "w1 w2 w3")  # no newline at the end
+    with encode(p, min_count=1, max_sentence_length=10) as c:
+        got = [[c.vocab.words[i] for i in s] for s in c.sentences()]
+    assert got == list(iter_sentences(p, max_sentence_length=10))
+    assert [len(s) for s in got] == [3, 10, 10, 5, 1, 10, 10, 10, 10, 10, 7, 7, 3]

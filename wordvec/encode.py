@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-from .corpus import MAX_SENTENCE_LENGTH, iter_sentences
+from .corpus import CHUNK_CHARS, MAX_SENTENCE_LENGTH, expand_paths, iter_chunks
 from .errors import WordvecError
 from .vocab import Vocabulary
 
@@ -34,36 +34,90 @@ class _ProvisionalIds(dict):
         return i
 
 
-class _Scan:
-    """One pass over sentences: provisional ids to a scratch file, counts by bincount."""
+SENTINEL = "\x00"  # stands for a line end inside a chunk of text: provisional id 0, never a word
 
-    def __init__(self, scratch_path=None, max_words_table=MAX_WORDS_TABLE):
+
+class _Scan:
+    """One pass over the text: provisional ids to a scratch file, counts by bincount.
+
+    Files are tokenised a chunk (1 MB) at a time: line ends become a sentinel token, so a chunk
+    costs one ``split`` and one ``map`` over a dict, and sentence lengths come from the
+    sentinel positions in numpy, with no Python work per line.
+    """
+
+    def __init__(self, scratch_path=None, max_words_table=MAX_WORDS_TABLE,
+                 max_sentence_length=MAX_SENTENCE_LENGTH):
         self.ids = _ProvisionalIds()
+        self.ids[SENTINEL] = 0
+        self.ids.next_id = 1
         self.counts = np.zeros(1024, dtype=np.int64)
         self.scratch = open(scratch_path, "wb") if scratch_path else None
-        self.lengths = []  # tokens per sentence
+        self.lengths = []  # arrays of tokens per sentence
         self.max_words_table = max_words_table
+        self.max_sentence_length = max_sentence_length
         self.min_reduce = 1
         self.tokens = 0
         self.pruned = 0
 
     def feed(self, sentences):
+        """Scan an iterable of token lists (already cut to the maximum sentence length)."""
         getitem = self.ids.__getitem__
-        buf = []
+        buf, lens = [], []
         for tokens in sentences:
             buf.extend(map(getitem, tokens))
-            self.lengths.append(len(tokens))
+            lens.append(len(tokens))
             if len(buf) >= FLUSH_TOKENS:
-                self._flush(buf)
-                buf = []
-                if len(self.ids) > self.max_words_table:
-                    self._prune()
-        self._flush(buf)
+                self._add(np.array(buf, dtype=np.int32), np.array(lens, dtype=np.int64))
+                buf, lens = [], []
+        self._add(np.array(buf, dtype=np.int32), np.array(lens, dtype=np.int64))
 
-    def _flush(self, buf):
-        if not buf:
+    def feed_files(self, paths, lowercase=False):
+        """Scan text files chunk by chunk (a line is a sentence, cut at the maximum length)."""
+        for path in expand_paths(paths):
+            carry = ""  # a token cut by the chunk boundary
+            pending = 0  # tokens of the current line seen in earlier chunks
+            for chunk in iter_chunks(path, CHUNK_CHARS):
+                chunk = carry + chunk
+                cut = len(chunk)
+                if not chunk[-1].isspace():
+                    cut = max(chunk.rfind(" "), chunk.rfind("\n"), chunk.rfind("\t"), chunk.rfind("\r")) + 1
+                carry = chunk[cut:]
+                pending = self._scan_text(chunk[:cut], pending, lowercase)
+            self._scan_text(carry + "\n", pending, lowercase)  # the file ends the last line
+
+    def _scan_text(self, text, pending, lowercase):
+        if lowercase:
+            text = text.lower()
+        tokens = text.replace("\n", " \x00 ").split()
+        ids = np.fromiter(map(self.ids.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+        ends = np.flatnonzero(ids == 0)
+        if len(ends) == 0:
+            self._add(ids, None)
+            return pending + len(ids)
+        line_lens = np.diff(ends, prepend=-1) - 1
+        line_lens[0] += pending
+        self._add(ids[ids != 0], line_lens)
+        return len(ids) - int(ends[-1]) - 1
+
+    def _add(self, ids, line_lens):
+        """Record word ids and finished lines' lengths (empty lines dropped, long ones cut)."""
+        if line_lens is not None and len(line_lens):
+            lens = line_lens[line_lens > 0]
+            n = self.max_sentence_length
+            if len(lens) and lens.max() > n:
+                q, r = np.divmod(lens, n)
+                pieces = q + (r > 0)
+                cut = np.full(int(pieces.sum()), n, dtype=np.int64)
+                cut[np.cumsum(pieces) - 1] = np.where(r > 0, r, n)
+                lens = cut
+            self.lengths.append(lens.astype(np.int64))
+        self._flush(ids)
+        if len(self.ids) > self.max_words_table:
+            self._prune()
+
+    def _flush(self, arr):
+        if not len(arr):
             return
-        arr = np.array(buf, dtype=np.int32)
         self.tokens += len(arr)
         if self.scratch is not None:
             arr.tofile(self.scratch)
@@ -74,11 +128,14 @@ class _Scan:
             self.counts = grown
         self.counts[:n] += np.bincount(arr, minlength=n)
 
+    def sentence_lengths(self):
+        return np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64)
+
     def _prune(self):
         """Forget the rarest words (count < min_reduce, raised each time) to bound memory."""
         while len(self.ids) > self.max_words_table * 0.7:
             counts = self.counts
-            dead = [w for w, i in self.ids.items() if counts[i] < self.min_reduce]
+            dead = [w for w, i in self.ids.items() if counts[i] < self.min_reduce and i != 0]
             for w in dead:
                 del self.ids[w]
             self.pruned += len(dead)
@@ -105,8 +162,8 @@ class _Scan:
 def count_words(corpus, min_count=5, max_vocab=None, lowercase=False,
                 max_sentence_length=MAX_SENTENCE_LENGTH, max_words_table=MAX_WORDS_TABLE):
     """Count a corpus (paths or an iterable of token lists) and return its :class:`Vocabulary`."""
-    scan = _Scan(None, max_words_table)
-    scan.feed(_sentences(corpus, lowercase, max_sentence_length))
+    scan = _Scan(None, max_words_table, max_sentence_length)
+    _feed(scan, corpus, lowercase, max_sentence_length)
     _check_scan(scan, min_count)
     vocab, _ = scan.vocabulary(min_count, max_vocab)
     _check_vocab(vocab, scan, min_count)
@@ -181,9 +238,9 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
     folder = tempfile.mkdtemp(prefix="wordvec-corpus-", dir=None) if owns else workdir
     os.makedirs(folder, exist_ok=True)
     scratch = os.path.join(folder, "scratch.int32")
-    scan = _Scan(scratch, max_words_table)
+    scan = _Scan(scratch, max_words_table, max_sentence_length)
     try:
-        scan.feed(_sentences(corpus, lowercase, max_sentence_length))
+        _feed(scan, corpus, lowercase, max_sentence_length)
         scan.close()
         _check_scan(scan, min_count)
         if vocab is None:
@@ -194,7 +251,7 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
             for w, i in scan.ids.items():
                 remap[i] = vocab.index.get(w, -1)
         ids, offsets = _remap(scratch, os.path.join(folder, "ids.int32"), remap,
-                              np.asarray(scan.lengths, dtype=np.int64))
+                              scan.sentence_lengths())
     except BaseException:
         scan.close()
         if owns:
@@ -237,16 +294,18 @@ def _remap(scratch, out_path, remap, lengths, block=1 << 22):
     return ids, new_off
 
 
-def _sentences(corpus, lowercase, max_sentence_length):
+def _feed(scan, corpus, lowercase, max_sentence_length):
+    """Paths (a path, or a list of paths) are read as text; anything else is token lists."""
     if isinstance(corpus, (str, os.PathLike)) or (
             isinstance(corpus, (list, tuple)) and corpus and isinstance(corpus[0], (str, os.PathLike))):
-        return iter_sentences(corpus, lowercase, max_sentence_length)
-    return _token_lists(corpus, lowercase, max_sentence_length)
+        scan.feed_files(corpus, lowercase)
+    else:
+        scan.feed(_token_lists(corpus, lowercase, max_sentence_length))
 
 
 def _token_lists(sentences, lowercase, max_sentence_length):
     for s in sentences:
-        if isinstance(s, str):
+        if isinstance(s, str):  # a string would be scanned as a list of characters
             raise WordvecError("sentences must be lists of tokens, not strings")
         s = [w.lower() for w in s] if lowercase else list(s)
         for i in range(0, len(s), max_sentence_length):
