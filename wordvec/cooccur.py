@@ -135,19 +135,71 @@ def _fold_hot(hot, dense, dstart):
 
 
 @njit(cache=True, nogil=True)
-def _drain(keys, vals, n):
-    """Sorted (key, value) pairs of the table, which is emptied."""
-    out_k = np.empty(n, dtype=np.uint64)
-    out_v = np.empty(n, dtype=np.int64)
+def _sort_pairs(keys, vals, lo, hi):
+    """Sort keys[lo:hi] ascending in place, moving vals along (quicksort, insertion sort for
+    short runs, the smaller side first so the explicit stack stays shallow)."""
+    stack = np.empty(128, dtype=np.int64)
+    top = 0
+    stack[0] = lo
+    stack[1] = hi
+    top = 2
+    while top > 0:
+        top -= 2
+        lo = stack[top]
+        hi = stack[top + 1]
+        while hi - lo > 24:
+            mid = (lo + hi) // 2
+            a, b, c = keys[lo], keys[mid], keys[hi - 1]
+            pivot = max(min(a, b), min(max(a, b), c))  # median of three
+            i = lo
+            j = hi - 1
+            while i <= j:
+                while keys[i] < pivot:
+                    i += 1
+                while keys[j] > pivot:
+                    j -= 1
+                if i <= j:
+                    keys[i], keys[j] = keys[j], keys[i]
+                    vals[i], vals[j] = vals[j], vals[i]
+                    i += 1
+                    j -= 1
+            if j + 1 - lo < hi - i:  # recurse (push) the larger side, loop on the smaller
+                stack[top] = i
+                stack[top + 1] = hi
+                hi = j + 1
+            else:
+                stack[top] = lo
+                stack[top + 1] = j + 1
+                lo = i
+            top += 2
+        for i in range(lo + 1, hi):
+            k = keys[i]
+            v = vals[i]
+            j = i - 1
+            while j >= lo and keys[j] > k:
+                keys[j + 1] = keys[j]
+                vals[j + 1] = vals[j]
+                j -= 1
+            keys[j + 1] = k
+            vals[j + 1] = v
+
+
+@njit(cache=True, nogil=True)
+def _compact_sort(keys, vals):
+    """Move the table's entries to the front, sort them by key in place; returns their count.
+
+    No extra memory: a full table spills without doubling its footprint.
+    """
     m = 0
     for i in range(keys.shape[0]):
         if keys[i] != EMPTY:
-            out_k[m] = keys[i]
-            out_v[m] = vals[i]
+            if i != m:
+                keys[m] = keys[i]
+                vals[m] = vals[i]
+                keys[i] = EMPTY
             m += 1
-            keys[i] = EMPTY
-    order = np.argsort(out_k, kind="mergesort")
-    return out_k[order], out_v[order]
+    _sort_pairs(keys, vals, 0, m)
+    return m
 
 
 @njit(cache=True, nogil=True)
@@ -369,7 +421,8 @@ class _Part:
         if self.spills:
             self.spill()
         else:
-            self.final = _drain(self.keys, self.vals, int(self.state[0]))
+            n = _compact_sort(self.keys, self.vals)
+            self.final = (self.keys[:n], self.vals[:n])
             self.state[0] = 0
         self.keys = self.vals = None
 
@@ -391,13 +444,14 @@ class _Part:
             self.spill()
 
     def spill(self):
-        k, v = _drain(self.keys, self.vals, int(self.state[0]))
+        n = _compact_sort(self.keys, self.vals)
         self.state[0] = 0
         with open(self.path_k, "ab") as f:
-            k.tofile(f)
+            self.keys[:n].tofile(f)
         with open(self.path_v, "ab") as f:
-            v.tofile(f)
-        self.bounds.append(self.bounds[-1] + len(k))
+            self.vals[:n].tofile(f)
+        self.keys[:n] = EMPTY
+        self.bounds.append(self.bounds[-1] + n)
         self.spills += 1
 
     def chunks(self):
