@@ -129,7 +129,7 @@ TRAIN_OPTIONS = {
 @click.option("--epochs", type=int, help="Passes over the corpus. [default: 5; glove 25]")
 @click.option("--alpha", type=float,
               help="Initial learning rate. [default: sg 0.025, cbow 0.05, fasttext 0.05, glove 0.05 (AdaGrad)]")
-@click.option("--min-alpha", type=float, help="Final learning rate (linear decay). [default: 0.0001]")
+@click.option("--min-alpha", type=float, help="Final learning rate (linear decay). [default: 0.0001; fasttext 0]")
 @click.option("--negative", type=int, help="Negative samples per positive (0: none). [default: 5]")
 @click.option("--sample", type=float,
               help="Subsampling threshold for frequent words (0: off). [default: 1e-3; fasttext 1e-4]")
