@@ -9,21 +9,24 @@ Exact and order-independent sums. Weights are accumulated as integers: ``1/d`` i
 final value ``total / L`` (float64) does not depend on the order of additions: counting in one
 go, in several threads, or spilled to disk and merged gives bit-identical matrices. (For
 windows above 22, ``L`` would overflow the integer budget; a fixed scale of 2**32 with weights
-rounded once is used instead: still deterministic and independent of order, accurate to about 1e-9 relative.)
+rounded once is used instead: still deterministic and independent of order, accurate to about
+1e-9 relative.)
 
-Bounded memory (Stanford's design). ``memory_gb`` sizes two accumulators:
+Bounded memory (Stanford's design, tuned). Ids are in descending frequency. A pair goes to
 
-* a dense block for frequent pairs: row ``r`` (ids are in descending frequency) keeps its first
-  ``min(V, P // (r + 1))`` columns in a flat int64 array, with the product bound ``P`` as large
-  as half the budget allows; frequent words' rows are fully dense, rare words' rows short;
-* an open-addressing hash table (uint64 key ``row << 32 | col`` -> int64) for all other pairs.
-  When it is 70 % full, its entries are sorted by key and appended to a spill file on disk as
-  a sorted chunk, and the table is emptied.
+* the hot block if both words are among the 512 most frequent: 2 MB of int64 that stay in
+  cache and take about half of all additions on English text;
+* else the dense block: row ``r`` keeps its first ``min(V, P // (r + 1))`` columns in a flat
+  int64 array (a quarter of ``memory_gb``, at most 256 MB, ``P`` as large as that allows);
+* else an open-addressing hash table (uint64 key ``row << 32 | col`` -> int64) that starts small
+  and doubles up to its share of the budget. A table at its maximum and 70 % full is sorted in
+  place and appended to a spill file as a sorted chunk, then emptied.
 
-At the end the chunks are merged (k-way, two passes: row lengths, then values) straight into
-the CSR arrays; the dense block supplies each row's first columns, the chunks the rest, which
-never overlap. With ``threads > 1`` each thread owns the rows ``r % threads == t`` (its own hash
-table and spill chunks, the dense block shared but with disjoint rows), so no locks are needed.
+At the end the hot block is added into the dense rows and the chunks are merged (k-way, two
+passes: row lengths, then values) straight into the CSR arrays; the dense block supplies each
+row's first columns, the chunks the rest, which never overlap. With ``threads > 1`` each thread
+owns the rows ``r % threads == t`` (its own hash table and spill chunks; the hot and dense
+blocks are shared but their rows are disjoint), so no locks are needed.
 """
 
 import math
@@ -305,13 +308,15 @@ def _plan(n_words, memory_gb, nparts, min_slots):
     The dense block (int64 cells) takes a quarter of the budget, at most DENSE_MAX_BYTES: the
     frequent rows it serves are what matters, and a larger block only costs page faults and
     merge time. Each thread's hash table (16 B per slot) starts small and doubles up to its
-    share of the rest; only a table at its maximum spills. A table always holds at least
+    share of the rest; only a table at its maximum spills. (The returned CSR matrix, 12 B per
+    non-zero, is outside the budget: it is the result.) A table always holds at least
     ``min_slots`` (one longest sentence's pairs).
     """
     budget = int(memory_gb * (1 << 30))
     dense_cells = max(n_words, min(budget // 4, DENSE_MAX_BYTES) // 8)
     dense_cells = min(dense_cells, n_words * n_words)
-    per_table = max(1 << 10, (budget - dense_cells * 8) // nparts // 16)
+    # a doubling briefly holds the old table (half size) beside the new: 1.5x the table
+    per_table = max(1 << 10, int((budget - dense_cells * 8) / nparts / 16 / 1.5))
     max_slots = 1 << int(math.floor(math.log2(per_table)))
     while max_slots < min_slots:
         max_slots *= 2
