@@ -47,38 +47,27 @@ def _shuffle(rows, cols, vals, state):
     state[0] = x
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _adagrad(fdiff, other, old, row, gsq, gsq_bits, y, clip):
-    """AdaGrad step on ``row`` (old values ``old``) along ``fdiff * other``, clipped to ±clip.
-
-    1/sqrt(gsq) comes from the bit-level initial guess plus two Newton steps (relative error
-    ~5e-6), which vectorises where sqrt-and-divide does not; ``gsq`` then grows by g².
-    """
-    yi = y.view(np.int32)
-    for k in range(row.shape[0]):
-        yi[k] = _MAGIC - (gsq_bits[k] >> 1)
-    half = np.float32(0.5)
-    three_halves = np.float32(1.5)
-    for k in range(row.shape[0]):
-        v = gsq[k]
-        t = y[k]
-        t = t * (three_halves - half * v * t * t)
-        t = t * (three_halves - half * v * t * t)
-        g = min(max(fdiff * other[k], -clip), clip)
-        row[k] = old[k] - g * t
-        gsq[k] = v + g * g
-
-
 @njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip):
-    """One thread's share of an epoch: the entries of ``blocks``; returns (cost sum, bad count)."""
+    """One thread's share of an epoch: the entries of ``blocks``; returns (cost sum, bad count).
+
+    AdaGrad's 1/sqrt(gradsq) comes from the bit-level initial guess plus two Newton steps
+    (relative error ~5e-6), which vectorises where sqrt-and-divide does not. Rows are indexed
+    in place (``W[r, k]``), never taken as views: a view per entry costs reference counting
+    that two threads then fight over.
+    """
     dim = W.shape[1]
     n = rows.shape[0]
     lw = np.empty(dim, dtype=np.float32)
     lc = np.empty(dim, dtype=np.float32)
-    y = np.empty(dim, dtype=np.float32)
+    yw = np.empty(dim, dtype=np.int32)
+    yc = np.empty(dim, dtype=np.int32)
+    fw = yw.view(np.float32)
+    fc = yc.view(np.float32)
     GWi = GW.view(np.int32)
     GCi = GC.view(np.int32)
+    half = np.float32(0.5)
+    three_halves = np.float32(1.5)
     cost = 0.0
     bad = 0
     one = np.float32(1.0)
@@ -89,13 +78,9 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
             r = rows[e]
             c = cols[e]
             x = vals[e]
-            w = W[r]
-            cv = C[c]
-            gw = GW[r]
-            gc = GC[c]
             for k in range(dim):
-                lw[k] = w[k]
-                lc[k] = cv[k]
+                lw[k] = W[r, k]
+                lc[k] = C[c, k]
             dot = np.float32(0.0)
             for k in range(dim):
                 dot += lw[k] * lc[k]
@@ -107,8 +92,25 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
                 continue
             cost += 0.5 * np.float64(fdiff) * np.float64(diff)
             fdiff *= eta
-            _adagrad(fdiff, lc, lw, w, gw, GWi[r], y, clip)
-            _adagrad(fdiff, lw, lc, cv, gc, GCi[c], y, clip)
+            for k in range(dim):
+                yw[k] = _MAGIC - (GWi[r, k] >> 1)
+                yc[k] = _MAGIC - (GCi[c, k] >> 1)
+            for k in range(dim):
+                v = GW[r, k]
+                t = fw[k]
+                t = t * (three_halves - half * v * t * t)
+                t = t * (three_halves - half * v * t * t)
+                g = min(max(fdiff * lc[k], -clip), clip)
+                W[r, k] = lw[k] - g * t
+                GW[r, k] = v + g * g
+            for k in range(dim):
+                v = GC[c, k]
+                t = fc[k]
+                t = t * (three_halves - half * v * t * t)
+                t = t * (three_halves - half * v * t * t)
+                g = min(max(fdiff * lw[k], -clip), clip)
+                C[c, k] = lc[k] - g * t
+                GC[c, k] = v + g * g
             bw[r] -= fdiff / np.sqrt(gbw[r])
             bc[c] -= fdiff / np.sqrt(gbc[c])
             gbw[r] += fdiff * fdiff
