@@ -427,7 +427,7 @@ class _Part:
             self.spill()
         else:
             n = _compact_sort(self.keys, self.vals)
-            self.final = (self.keys[:n], self.vals[:n])
+            self.final = (self.keys[:n].copy(), self.vals[:n].copy())  # free the table
             self.state[0] = 0
         self.keys = self.vals = None
 
