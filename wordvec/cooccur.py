@@ -358,7 +358,7 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
     hot_n = min(HOT_WORDS, int(np.sum(dwidth >= np.arange(1, n_words + 1))))
     hot = np.zeros(hot_n * hot_n, dtype=np.int64)
     folder = tempfile.mkdtemp(prefix="wordvec-cooccur-", dir=tmpdir)
-    bar = _bar(progress, corpus.n_tokens * nparts)
+    bar = _bar(progress, corpus.n_tokens)  # each thread scans every token: 1/nparts each
     try:
         parts = [_Part(p, nparts, slots, max_slots, folder) for p in range(nparts)]
         errors = []
@@ -421,7 +421,7 @@ class _Part:
             if nxt < end:
                 self.full()
             if bar is not None:
-                bar.update(int(offsets[nxt] - offsets[s]))
+                bar.update(int(offsets[nxt] - offsets[s]) / self.nparts)
             s = nxt
         if self.spills:
             self.spill()
