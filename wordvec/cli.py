@@ -101,6 +101,7 @@ TRAIN_OPTIONS = {
     "alpha": ("alpha", ("sg", "cbow", "fasttext", "glove")), "min_alpha": ("min_alpha", W2V),
     "negative": ("negative", W2V), "sample": ("sample", W2V), "loss": ("loss", W2V),
     "cbow_mean": ("cbow_mean", ("cbow",)), "threads": ("threads", ALL), "seed": ("seed", ALL),
+    "shared_negatives": ("shared_negatives", ("sg",)),
     "arch": ("arch", ("fasttext",)), "minn": ("minn", ("fasttext",)), "maxn": ("maxn", ("fasttext",)),
     "bucket": ("bucket", ("fasttext",)),
     "symmetric": ("symmetric", COUNT), "x_max": ("x_max", ("glove",)), "power": ("power", ("glove",)),
@@ -109,7 +110,7 @@ TRAIN_OPTIONS = {
     "eig": ("eig", ("lsa",)), "add_context": ("add_context", ("lsa",)), "svd": ("svd", ("lsa",)),
     "svd_iter": ("svd_iter", ("lsa",)),
     "weighting": ("weighting", ("lsa",)), "doc_lines": ("doc_lines", ("lsa",)),
-    "distance_weighting": ("distance_weighting", ("lsa",)),
+    "distance_weighting": ("distance_weighting", COUNT),
 }
 
 
@@ -136,6 +137,10 @@ TRAIN_OPTIONS = {
 @click.option("--loss", type=click.Choice(["ns", "hs"]),
               help="Negative sampling or hierarchical softmax. [default: ns]")
 @click.option("--cbow-mean/--cbow-sum", default=None, help="CBOW: average or sum the context vectors. [default: mean]")
+@click.option("--shared-negatives/--no-shared-negatives", default=None,
+              help="sg: draw the noise words once per window and train the window as a mini-batch "
+                   "(Ji et al. 2016; about 3x faster at equal quality); --no-shared-negatives gives "
+                   "word2vec.c's per-pair updates. [default: shared]")
 @click.option("--arch", type=click.Choice(["sg", "cbow"]), help="fastText architecture. [default: sg]")
 @click.option("--minn", type=int, help="fastText: shortest character n-gram. [default: 3]")
 @click.option("--maxn", type=int, help="fastText: longest character n-gram; 0 turns subwords off. [default: 6]")
@@ -167,7 +172,7 @@ TRAIN_OPTIONS = {
 @click.option("--weighting", type=click.Choice(["tfidf", "log-entropy"]), help="lsa --matrix tfidf: weighting.")
 @click.option("--doc-lines", type=int, help="lsa --matrix tfidf: lines per document. [default: 1]")
 @click.option("--distance-weighting/--no-distance-weighting", default=None,
-              help="lsa: weight co-occurrences by 1/distance as GloVe does. [default: off]")
+              help="glove/lsa: weight a co-occurrence at distance d by 1/d. [default: on for glove, off for lsa]")
 @click.option("--threads", type=int, help="Worker threads. [default: all cores]")
 @click.option("--seed", type=int, help="Random seed; with --threads 1 runs are bit-identical. [default: 1]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -284,7 +289,8 @@ def cooccur(corpus, output, window, symmetric, distance_weighting, memory, min_c
         m = count_cooccurrence(enc, window=window, symmetric=symmetric,
                                distance_weighting=distance_weighting, memory_gb=memory,
                                threads=threads, progress=not quiet)
-        save_cooccurrence(output, m, enc.vocab)
+        save_cooccurrence(output, m, enc.vocab, params={"window": window, "symmetric": symmetric,
+                                                        "distance_weighting": distance_weighting})
     click.echo(f"{m.shape[0]:,} words, {m.nnz:,} non-zeros; saved to {output}")
 
 

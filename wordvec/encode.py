@@ -269,16 +269,23 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
 
 
 def _remap(scratch, out_path, remap, lengths, block=1 << 22):
-    """Map provisional ids to final ids block by block, dropping -1, fixing sentence offsets."""
+    """Map provisional ids to final ids block by block, dropping -1, fixing sentence offsets.
+
+    The scratch file is read with plain reads (not a memory map), so resident memory stays at
+    one block whatever the corpus length.
+    """
     old_off = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=old_off[1:])
     new_off = np.empty_like(old_off)
-    src = np.memmap(scratch, dtype=np.int32, mode="r") if old_off[-1] else np.zeros(0, np.int32)
     kept = 0
     j = 0  # next offset to translate
-    with open(out_path, "wb") as out:
-        for a in range(0, len(src), block):
-            final = remap[src[a:a + block]]
+    a = 0  # tokens read so far
+    with open(scratch, "rb") as src, open(out_path, "wb") as out:
+        while True:
+            prov = np.fromfile(src, dtype=np.int32, count=block)
+            if not len(prov):
+                break
+            final = remap[prov]
             keep = final >= 0
             local = np.zeros(len(final) + 1, dtype=np.int64)
             np.cumsum(keep, out=local[1:])
@@ -287,8 +294,8 @@ def _remap(scratch, out_path, remap, lengths, block=1 << 22):
             j = hi
             final[keep].tofile(out)
             kept += int(local[-1])
+            a += len(final)
     new_off[j:] = kept
-    del src
     ids = (np.memmap(out_path, dtype=np.int32, mode="r") if kept
            else np.zeros(0, dtype=np.int32))
     return ids, new_off
