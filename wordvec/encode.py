@@ -250,8 +250,10 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
             remap = np.full(max(scan.ids.next_id, 1), -1, dtype=np.int32)
             for w, i in scan.ids.items():
                 remap[i] = vocab.index.get(w, -1)
-        ids, offsets = _remap(scratch, os.path.join(folder, "ids.int32"), remap,
-                              scan.sentence_lengths())
+        lengths = scan.sentence_lengths()
+        scan.lengths = None  # the per-chunk arrays: free them before remapping
+        ids, offsets = _remap(scratch, os.path.join(folder, "ids.int32"), remap, lengths)
+        del lengths
     except BaseException:
         scan.close()
         if owns:
@@ -268,18 +270,18 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
     return EncodedCorpus(vocab, ids, offsets, scan.tokens, folder, owns)
 
 
-def _remap(scratch, out_path, remap, lengths, block=1 << 22):
+def _remap(scratch, out_path, remap, lengths, block=1 << 20):
     """Map provisional ids to final ids block by block, dropping -1, fixing sentence offsets.
 
-    The scratch file is read with plain reads (not a memory map), so resident memory stays at
-    one block whatever the corpus length.
+    The scratch file is read with plain reads (not a memory map) one block at a time, and the
+    sentence offsets are translated in place, so memory is one block plus one int64 per sentence.
     """
-    old_off = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=old_off[1:])
-    new_off = np.empty_like(old_off)
+    off = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=off[1:])
     kept = 0
-    j = 0  # next offset to translate
+    j = 0  # next offset to translate; off[:j] already hold new positions (all <= a)
     a = 0  # tokens read so far
+    local = np.zeros(block + 1, dtype=np.int64)
     with open(scratch, "rb") as src, open(out_path, "wb") as out:
         while True:
             prov = np.fromfile(src, dtype=np.int32, count=block)
@@ -287,18 +289,17 @@ def _remap(scratch, out_path, remap, lengths, block=1 << 22):
                 break
             final = remap[prov]
             keep = final >= 0
-            local = np.zeros(len(final) + 1, dtype=np.int64)
-            np.cumsum(keep, out=local[1:])
-            hi = np.searchsorted(old_off, a + len(final), side="left")
-            new_off[j:hi] = kept + local[old_off[j:hi] - a]
+            np.cumsum(keep, out=local[1:len(final) + 1])
+            hi = np.searchsorted(off, a + len(final), side="left")
+            off[j:hi] = kept + local[off[j:hi] - a]
             j = hi
             final[keep].tofile(out)
-            kept += int(local[-1])
+            kept += int(local[len(final)])
             a += len(final)
-    new_off[j:] = kept
+    off[j:] = kept
     ids = (np.memmap(out_path, dtype=np.int32, mode="r") if kept
            else np.zeros(0, dtype=np.int32))
-    return ids, new_off
+    return ids, off
 
 
 def _feed(scan, corpus, lowercase, max_sentence_length):
