@@ -163,7 +163,8 @@ TRAIN_OPTIONS = {
 @click.option("--neg", type=float, help="lsa: shift PMI by log(neg). [default: 1]")
 @click.option("--eig", type=float,
               help="lsa: singular-value exponent p in U x Sigma^p. [default: 0.5; 1 with --matrix tfidf]")
-@click.option("--add-context", is_flag=True, default=None, help="lsa: output W + C.")
+@click.option("--add-context/--no-add-context", default=None,
+              help="lsa --matrix ppmi: output W + C (U Sigma^p + V Sigma^p) or W alone. [default: W + C]")
 @click.option("--svd", type=click.Choice(["randomized", "arpack"]),
               help="lsa: truncated SVD: randomized (multi-threaded) or arpack (scipy svds; exact, several times "
                    "slower). [default: randomized]")
