@@ -270,12 +270,15 @@ def test_eigenvalue_weighting_and_w_plus_c():
     given = (_count_pairs(enc, 3), enc.vocab)
     M = ppmi(given[0])
     U, s, V, _ = truncated_svd(M, 5, right=True, seed=1)
-    v0 = train_lsa(None, cooccur=given, dim=5, eig=0.0, progress=False)
-    v1 = train_lsa(None, cooccur=given, dim=5, eig=1.0, progress=False)
+    v0 = train_lsa(None, cooccur=given, dim=5, eig=0.0, add_context=False, progress=False)
+    v1 = train_lsa(None, cooccur=given, dim=5, eig=1.0, add_context=False, progress=False)
     vc = train_lsa(None, cooccur=given, dim=5, eig=0.5, add_context=True, progress=False)
+    vd = train_lsa(None, cooccur=given, dim=5, progress=False)  # the default: W + C, eig 0.5
     np.testing.assert_allclose(v0.matrix, U, atol=1e-5)
     np.testing.assert_allclose(v1.matrix, U * s, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(vc.matrix, (U + V) * np.sqrt(s), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(vd.matrix, vc.matrix, atol=1e-6)
+    assert vd.meta["params"]["add_context"] is True
 
 
 def test_cooccurrence_file_is_reused(tmp_path):
