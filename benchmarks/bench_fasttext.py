@@ -52,14 +52,18 @@ def _peer_vectors(words, matrix, lookup):
 
     return PeerVectors(words, np.asarray(matrix, dtype=np.float32))
 
-def main(tool, corpus, threads, epochs, dim, bucket, extra, arch):
+def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra):
     threads, epochs, dim, bucket = int(threads), int(epochs), int(dim), int(bucket)
     t0 = time.perf_counter()
     info = {}
+
+    def parse(text):
+        kw = dict(arg.split("=", 1) for arg in text.split(",") if arg)
+        return {k: json.loads(v) if v[:1].isdigit() or v[:1] == "-" else v for k, v in kw.items()}
+
     if tool == "wordvec":
         import wordvec
-        kw = dict(arg.split("=", 1) for arg in extra.split(",") if arg)
-        kw = {k: json.loads(v) if v[:1].isdigit() or v[:1] == "-" else v for k, v in kw.items()}
+        kw = parse(extra)
         vec = wordvec.train(corpus, model="fasttext", min_count=5, progress=False, arch=arch,
                             dim=dim, window=5, negative=5, sample=1e-4, epochs=epochs,
                             alpha=0.05, minn=3, maxn=6, bucket=bucket, threads=threads, **kw)
@@ -71,7 +75,7 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch):
         m = fasttext.train_unsupervised(corpus, model="skipgram" if arch == "sg" else "cbow",
                                         dim=dim, ws=5, neg=5, minn=3, maxn=6, bucket=bucket,
                                         epoch=epochs, minCount=5, t=1e-4, lr=0.05,
-                                        thread=threads, verbose=0)
+                                        thread=threads, verbose=0, **parse(ft_extra))
         wall = time.perf_counter() - t0
         words = m.words
         matrix = np.stack([m.get_word_vector(w) for w in words])
@@ -129,6 +133,8 @@ def main(argv=None):
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma list of " + ", ".join(TOOLS))
     ap.add_argument("--wordvec-extra", default="",
                     help="extra wordvec parameters, e.g. ns_exponent=0.75,seed=2")
+    ap.add_argument("--fasttext-extra", default="",
+                    help="extra fasttext.train_unsupervised parameters, e.g. seed=1")
     args = ap.parse_args(argv)
     tools = [t for t in args.tools.split(",") if t]
     for t in tools:
@@ -143,7 +149,7 @@ def main(argv=None):
     for run in range(args.runs):
         for t in tools:
             r = run_json(CHILD, t, corpus, args.threads, args.epochs, args.dim, args.bucket,
-                         args.wordvec_extra, args.arch)
+                         args.wordvec_extra, args.arch, args.fasttext_extra)
             results[t].append(r)
             print(f"run {run + 1} {t}: {r['wall']:.1f} s, {r['peak_rss_mb']:.0f} MB, analogy "
                   f"{fmt(r['analogy'], True)} %", flush=True)

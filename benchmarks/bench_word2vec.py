@@ -54,8 +54,8 @@ def _eval(vectors):
             "sim": {k: [r["similarity"][k]["spearman"], r["similarity"][k]["pairs"],
                         r["similarity"][k]["total"]] for k in SIMS}}
 
-def main(tool, model, corpus, threads, epochs, dim, extra, c_path):
-    threads, epochs, dim = int(threads), int(epochs), int(dim)
+def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"):
+    threads, epochs, dim, min_count = int(threads), int(epochs), int(dim), int(min_count)
     alpha = 0.025 if model == "sg" else 0.05
     info = {}
     t0 = time.perf_counter()
@@ -63,7 +63,7 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path):
         import wordvec
         kw = dict(arg.split("=", 1) for arg in extra.split(",") if arg)
         kw = {k: (v == "1" if k in ("shared_negatives", "cbow_mean") else v) for k, v in kw.items()}
-        vec = wordvec.train(corpus, model=model, min_count=5, progress=False, loss="ns", dim=dim,
+        vec = wordvec.train(corpus, model=model, min_count=min_count, progress=False, loss="ns", dim=dim,
                             window=5, negative=5, sample=1e-4, epochs=epochs, alpha=alpha,
                             min_alpha=1e-4, threads=threads, **kw)
         wall = time.perf_counter() - t0
@@ -75,7 +75,7 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path):
         from gensim.models import Word2Vec
         from wordvec.vectors import Vectors
         m = Word2Vec(corpus_file=corpus, sg=1 if model == "sg" else 0, vector_size=dim, window=5,
-                     negative=5, hs=0, sample=1e-4, min_count=5, epochs=epochs, alpha=alpha,
+                     negative=5, hs=0, sample=1e-4, min_count=min_count, epochs=epochs, alpha=alpha,
                      min_alpha=1e-4, workers=threads)
         wall = time.perf_counter() - t0
         wv = m.wv
@@ -85,7 +85,7 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path):
         out = tempfile.mktemp(prefix="w2v-c-", suffix=".bin")
         cmd = [c_path, "-train", corpus, "-output", out, "-cbow", "0" if model == "sg" else "1",
                "-size", str(dim), "-window", "5", "-negative", "5", "-hs", "0", "-sample", "1e-4",
-               "-min-count", "5", "-iter", str(epochs), "-alpha", str(alpha),
+               "-min-count", str(min_count), "-iter", str(epochs), "-alpha", str(alpha),
                "-threads", str(threads), "-binary", "1"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - t0
@@ -127,6 +127,8 @@ def main(argv=None):
     ap.add_argument("--threads", default="2", help="thread count(s), e.g. 2 or 1,2")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--min-count", type=int, default=5,
+                    help="with --repeat k, use 5*k to keep the vocabulary of the single corpus")
     ap.add_argument("--runs", type=int, default=1, help="runs per tool (alternating)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="use the corpus repeated k times (memory must not grow with it)")
@@ -150,7 +152,7 @@ def main(argv=None):
     corpus = plain_corpus(os.path.abspath(args.corpus), repeat=args.repeat)
     tokens = count_tokens(corpus)
     print(f"corpus {corpus}: {tokens:,} tokens; settings: negative sampling, dim {args.dim}, "
-          f"window 5, negative 5, sample 1e-4, min_count 5, epochs {args.epochs}, threads "
+          f"window 5, negative 5, sample 1e-4, min_count {args.min_count}, epochs {args.epochs}, threads "
           f"{args.threads}{', ' + args.wordvec_extra if args.wordvec_extra else ''}", flush=True)
     results = {}
     for run in range(args.runs):
@@ -158,10 +160,11 @@ def main(argv=None):
             for threads in thread_counts:
                 for t in tools:
                     r = run_json(CHILD, t, model, corpus, threads, args.epochs, args.dim,
-                                 args.wordvec_extra, args.word2vec_c or "-")
+                                 args.wordvec_extra, args.word2vec_c or "-", args.min_count)
                     results.setdefault((t, model, threads), []).append(r)
                     print(f"run {run + 1} {t} {model} {threads}t: {r['wall']:.1f} s, "
-                          f"{rss(r):.0f} MB, analogy {fmt(r['analogy'], True)} %", flush=True)
+                          f"{rss(r):.0f} MB, vocab {r['vocab']:,}, analogy {fmt(r['analogy'], True)} %",
+                          flush=True)
     rows = []
     best = {}
     for (t, model, threads), runs in results.items():
