@@ -162,7 +162,8 @@ def test_shared_suffix_words_end_up_closer():
     corpus, topic_a, topic_b = planted_corpus()
     v = train_fasttext(corpus, progress=False, dim=24, epochs=3, bucket=5000, sample=0,
                        threads=1, seed=3)
-    assert v.meta["kind"] == "fasttext" and v.meta["stats"]["words"] == 3 * corpus.n_tokens
+    assert v.meta["kind"] == "fasttext"
+    assert v.meta["stats"]["words"] == 3 * (corpus.n_tokens + corpus.n_sentences)  # + "</s>"
     assert v.meta["stats"]["final_lr"] == pytest.approx(0.0)
     same = np.mean([v.similarity(a, b) for a in topic_a for b in topic_a if a != b])
     cross = np.mean([v.similarity(a, b) for a in topic_a for b in topic_b])
@@ -254,7 +255,8 @@ def test_sg_matches_fasttext_per_pair_updates():
     corpus = EncodedCorpus.from_arrays(vocab, [[vocab.index[w] for w in s] for s in sents])
     bucket, dim, alpha, epochs = 40, 6, 0.2, 2
     v = train_fasttext(corpus, progress=False, loss="hs", window=1, sample=0, dim=dim,
-                       epochs=epochs, alpha=alpha, bucket=bucket, threads=1, seed=4)
+                       epochs=epochs, alpha=alpha, bucket=bucket, threads=1, seed=4, eos=False,
+                       sigmoid="word2vec")
 
     nv = len(vocab)
     W = init_input(nv + bucket, dim, 4).astype(np.float64)
@@ -305,3 +307,77 @@ def test_subsampling_uses_fasttext_token_count():
     assert fasttext_ntokens(corpus) == 9 + 2  # plus one "</s>" per line, as fastText counts
     assert keep_probabilities(counts, 1e-2, 11)[0] == pytest.approx(
         np.sqrt(1e-2 / (1000 / 11)) + 1e-2 / (1000 / 11), rel=1e-6)
+
+
+def test_eos_appends_end_of_line_word_to_every_sentence():
+    from wordvec.fasttext import _EosCorpus
+
+    vocab = Vocabulary(["a", "b", "c"], [5, 3, 2])
+    corpus = EncodedCorpus.from_arrays(vocab, [[0, 1], [], [2, 0, 1]])
+    e = _EosCorpus(corpus)
+    assert e.ids.tolist() == [0, 1, 3, 3, 2, 0, 1, 3]
+    assert e.offsets.tolist() == [0, 3, 4, 8] and e.n_tokens == 8
+    assert len(e.vocab) == 4 and e.vocab.counts.tolist() == [5, 3, 2, 3]
+
+
+def test_eos_training_keeps_only_real_words():
+    corpus, topic_a, topic_b = planted_corpus(n_sent=400)
+    v = train_fasttext(corpus, progress=False, dim=16, epochs=2, bucket=2000, sample=0,
+                       threads=1, seed=2, eos=True)
+    assert len(v) == len(corpus.vocab) and v.ngrams.shape == (2000, 16)
+    assert v.meta["stats"]["words"] == 2 * (corpus.n_tokens + corpus.n_sentences)
+    assert v.arrays["output"].shape[0] == len(corpus.vocab)
+    same = np.mean([v.similarity(a, b) for a in topic_a for b in topic_a if a != b])
+    cross = np.mean([v.similarity(a, b) for a in topic_a for b in topic_b])
+    assert same > cross + 0.2
+
+
+def test_spread_order_is_a_permutation_starting_threads_apart():
+    from wordvec.training import spread_order
+
+    assert spread_order(10, 2).tolist() == [0, 5, 1, 6, 2, 7, 3, 8, 4, 9]
+    assert spread_order(7, 3).tolist() == [0, 3, 6, 1, 4, 2, 5]
+    for n, t in ((1, 2), (5, 1), (13, 4), (0, 2)):
+        assert sorted(spread_order(n, t).tolist()) == list(range(n))
+
+
+def test_fasttext_sigmoid_table_rounds_down_on_a_1_32_grid():
+    from wordvec.ft_kernels import sigmoid_table
+
+    tab, m, scale = sigmoid_table("fasttext")
+    assert tab.shape == (513,) and float(m) == 8.0 and float(scale) == 32.0
+    i = int((0.03 + m) * scale)  # 0.03 lies in [0, 1/32): fastText returns sigmoid(0)
+    assert tab[i] == pytest.approx(0.5)
+    corpus, _, _ = planted_corpus(n_sent=200)
+    a = train_fasttext(corpus, progress=False, dim=8, epochs=1, bucket=300, threads=1,
+                       sigmoid="word2vec")
+    b = train_fasttext(corpus, progress=False, dim=8, epochs=1, bucket=300, threads=1)
+    assert np.isfinite(b.matrix).all() and not np.array_equal(a.matrix, b.matrix)
+
+
+def test_oov_length_trains_as_long_as_fasttext():
+    from wordvec.fasttext import _extra_tokens
+
+    corpus, _, _ = planted_corpus(n_sent=300)
+    corpus.raw_tokens = int(corpus.n_tokens * 1.1)  # 10 % of the tokens were below min_count
+    extra = _extra_tokens(corpus, 2)
+    lines = corpus.n_sentences
+    assert extra == int(2 * corpus.n_tokens * ((corpus.raw_tokens + lines)
+                                               / (corpus.n_tokens + lines) - 1))
+    v = train_fasttext(corpus, progress=False, dim=8, epochs=2, bucket=300, threads=2,
+                       oov_length=True)
+    s = v.meta["stats"]
+    assert len(s["words_per_epoch"]) == 3 and s["words_per_epoch"][2] >= extra
+    assert s["words"] < 3 * corpus.n_tokens and s["final_lr"] == pytest.approx(0.0)
+
+
+def test_huffman_any_order_matches_sorted_tree():
+    from wordvec.fasttext import _huffman_any_order
+
+    vocab = Vocabulary(["a", "b", "c", "d", "</s>"], [50, 20, 9, 3, 30])
+    off, codes, points = _huffman_any_order(vocab)
+    ref = Vocabulary(["a", "</s>", "b", "c", "d"], [50, 30, 20, 9, 3]).huffman()
+    for w, k in (("a", 0), ("b", 2), ("c", 3), ("d", 4), ("</s>", 1)):
+        i = vocab.index[w]
+        assert codes[off[i]:off[i + 1]].tolist() == ref[1][ref[0][k]:ref[0][k + 1]].tolist()
+        assert points[off[i]:off[i + 1]].tolist() == ref[2][ref[0][k]:ref[0][k + 1]].tolist()

@@ -29,9 +29,30 @@ from numba import njit
 
 from .rng import draw_alias, next_below
 from .training import current_lr
-from .w2v_kernels import SIGMOID, _axpy, _dot, _logsig, _slot, _subsample
+from .w2v_kernels import _MAXF, _SCALE, SIGMOID, _axpy, _dot, _logsig, _subsample
 
 MAX_REDRAW = 16  # give up on a negative after this many draws equal to the target (tiny vocabs)
+
+
+def sigmoid_table(kind):
+    """``(table float32[n], max_x float32, scale float32)``: sigmoid(x) is
+    ``table[clip(int((x + max_x) * scale), 0, n - 1)]``. "word2vec": the shared table (1024
+    bin centres over [-6, 6]); "fasttext": fastText's (513 values at ``i / 32 - 8``, so the
+    lookup rounds x down to a multiple of 1/32, over [-8, 8])."""
+    if kind == "word2vec":
+        return SIGMOID, _MAXF, _SCALE
+    x = np.arange(513, dtype=np.float64) / 32.0 - 8.0
+    return ((1.0 / (1.0 + np.exp(-x))).astype(np.float32), np.float32(8.0), np.float32(32.0))
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _sig(f, tab, m, scale):
+    i = np.int64((f + m) * scale)
+    if i < 0:
+        i = 0
+    if i > tab.shape[0] - 1:
+        i = tab.shape[0] - 1
+    return tab[i]
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -56,7 +77,7 @@ def _spread(W, rows, a, b, err, dim):
 
 @njit(inline="always", nogil=True, fastmath=True)
 def _predict(h, err, C, target, lr, hs, negative, nprob, nalias, hoff, hcodes, hpoints, rng,
-             dim):
+             dim, sig, sig_m, sig_s):
     """One prediction of ``target`` from ``h``: update output rows, add to ``err``.
 
     Returns ``(loss, n_predictions)``.
@@ -68,7 +89,7 @@ def _predict(h, err, C, target, lr, hs, negative, nprob, nalias, hoff, hcodes, h
             c = C[hpoints[p]]
             label = np.float32(1.0) - np.float32(hcodes[p])
             f = _dot(h, c, dim)
-            g = (label - SIGMOID[_slot(f)]) * lr
+            g = (label - _sig(f, sig, sig_m, sig_s)) * lr
             loss -= _logsig(f, np.float32(2.0) * label - np.float32(1.0))
             _axpy(g, c, err, dim)
             _axpy(g, h, c, dim)
@@ -89,7 +110,7 @@ def _predict(h, err, C, target, lr, hs, negative, nprob, nalias, hoff, hcodes, h
             label = np.float32(0.0)
         c = C[t]
         f = _dot(h, c, dim)
-        g = (label - SIGMOID[_slot(f)]) * lr
+        g = (label - _sig(f, sig, sig_m, sig_s)) * lr
         loss -= _logsig(f, np.float32(2.0) * label - np.float32(1.0))
         _axpy(g, c, err, dim)
         _axpy(g, h, c, dim)
@@ -99,7 +120,7 @@ def _predict(h, err, C, target, lr, hs, negative, nprob, nalias, hoff, hcodes, h
 
 @njit(cache=True, nogil=True, fastmath=True)
 def sg(ids, offsets, first, last, W, C, roff, rows, overlap, keep, hs, nprob, nalias, hoff,
-       hcodes, hpoints, window, negative, rng, progress, slot, schedule):
+       hcodes, hpoints, window, negative, rng, progress, slot, schedule, sig, sig_m, sig_s):
     """fastText skip-gram: the centre word's subword mean predicts each word of its window."""
     dim = W.shape[1]
     h = np.empty(dim, dtype=np.float32)
@@ -136,7 +157,7 @@ def sg(ids, offsets, first, last, W, C, roff, rows, overlap, keep, hs, nprob, na
                 for k in range(dim):
                     err[k] = 0.0
                 pl, pc = _predict(h, err, C, sen[j], lr, hs, negative, nprob, nalias, hoff,
-                                  hcodes, hpoints, rng, dim)
+                                  hcodes, hpoints, rng, dim, sig, sig_m, sig_s)
                 sloss += pl
                 count += pc
                 for k in range(dim):
@@ -151,7 +172,7 @@ def sg(ids, offsets, first, last, W, C, roff, rows, overlap, keep, hs, nprob, na
 
 @njit(cache=True, nogil=True, fastmath=True)
 def cbow(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias, hoff, hcodes,
-         hpoints, window, negative, rng, progress, slot, schedule):
+         hpoints, window, negative, rng, progress, slot, schedule, sig, sig_m, sig_s):
     """fastText CBOW: the mean of ALL subword rows of the context words predicts the centre."""
     dim = W.shape[1]
     h = np.empty(dim, dtype=np.float32)
@@ -189,7 +210,7 @@ def cbow(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias, h
             for k in range(dim):
                 h[k] *= inv
             pl, pc = _predict(h, err, C, w, lr, hs, negative, nprob, nalias, hoff, hcodes,
-                              hpoints, rng, dim)
+                              hpoints, rng, dim, sig, sig_m, sig_s)
             sloss += pl
             count += pc
             for j in range(lo, hi):

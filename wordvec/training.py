@@ -98,10 +98,11 @@ def default_threads(threads):
 class _Shared:
     """State the worker threads share (under a lock, except the lock-free progress array)."""
 
-    def __init__(self, n_jobs, epochs):
+    def __init__(self, n_jobs, epochs, extra_jobs=0):
         self.lock = threading.Lock()
         self.next = 0
-        self.total_jobs = n_jobs * epochs
+        self.total_jobs = n_jobs * epochs + extra_jobs
+        epochs += 1 if extra_jobs else 0
         self.error = None
         self.stop = False
         self.loss = np.zeros(epochs)
@@ -111,24 +112,47 @@ class _Shared:
         self.recent = []  # (loss, n) of recent jobs, for the bar
 
 
+def spread_order(n_jobs, threads):
+    """Job order that starts each of ``threads`` threads in its own contiguous part of the
+    corpus (as fastText's threads, which read from ``i * size / threads``): parts of
+    ``ceil(n_jobs / threads)`` jobs, handed out round-robin ``part 0, part 1, ..., part 0, ...``.
+    A permutation of ``range(n_jobs)``."""
+    threads = max(1, min(int(threads), n_jobs))
+    chunk = -(-n_jobs // threads)
+    order = [i * chunk + r for r in range(chunk) for i in range(threads) if i * chunk + r < n_jobs]
+    return np.asarray(order, dtype=np.int64)
+
+
 def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, weights=(),
-             progress=True, desc="train", job_tokens=None):
+             progress=True, desc="train", job_tokens=None, spread=False, extra_tokens=0):
     """Train ``epochs`` passes of ``corpus`` with ``job`` on ``threads`` threads; return stats.
 
     See the module docstring for the ``job`` contract. Returns a dict: ``wall_seconds``,
     ``words`` (read, all epochs), ``words_trained`` (after subsampling), ``words_per_second``,
     ``effective_words_per_second``, ``loss_per_epoch`` (mean per prediction), ``words_per_epoch``,
     ``trained_per_epoch``, ``final_lr``, ``threads``, ``jobs_per_epoch``.
+
+    ``spread`` (default False: jobs in corpus order) hands jobs out in :func:`spread_order`, so
+    concurrent threads train on distant parts of the corpus rather than on neighbouring text.
+    ``extra_tokens`` (default 0) continues into a partial extra epoch for at least that many
+    more tokens (whole jobs) after ``epochs`` passes, the lr schedule spanning all of it (the
+    per-epoch statistics then have ``epochs + 1`` entries).
     """
     threads = default_threads(threads)
     bounds = make_jobs(corpus.offsets, job_tokens)
     n_jobs = len(bounds) - 1
+    order = spread_order(n_jobs, threads) if spread else np.arange(n_jobs, dtype=np.int64)
     offsets = corpus.offsets
     job_sizes = offsets[bounds[1:]] - offsets[bounds[:-1]]
     total = int(corpus.n_tokens) * epochs
+    extra_jobs = 0
+    if extra_tokens > 0 and n_jobs:
+        sizes = np.cumsum(job_sizes[order])
+        extra_jobs = int(min(np.searchsorted(sizes, extra_tokens) + 1, n_jobs))
+        total += int(sizes[extra_jobs - 1])
     schedule = np.array([alpha, min_alpha, max(total, 1)], dtype=np.float64)
     prog = np.zeros(threads, dtype=np.int64)
-    shared = _Shared(n_jobs, epochs)
+    shared = _Shared(n_jobs, epochs, extra_jobs)
     check = [w for w in weights if w is not None]
 
     def worker(slot):
@@ -140,6 +164,7 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
                     k = shared.next
                     shared.next += 1
                 epoch, j = divmod(k, n_jobs)
+                j = int(order[j])
                 rng = seed_state(seed, epoch, j)
                 loss, n, read, kept = job(int(bounds[j]), int(bounds[j + 1]), rng, prog, slot,
                                           schedule)
