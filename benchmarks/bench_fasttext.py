@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, count_tokens, plain_corpus, ratio, run_json, table  # noqa: E402
 
 TOOLS = ("wordvec", "fasttext", "gensim")
 
@@ -105,13 +105,6 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra):
     return info
 '''
 
-
-def count_tokens(path):
-    n = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 24):
-            n += len(chunk.split())
-    return n  # chunk borders may split a token in two: off by at most one per 16 MB
 
 
 def fmt(x, pct=False):

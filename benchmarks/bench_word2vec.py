@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, count_tokens, plain_corpus, ratio, run_json, table  # noqa: E402
 
 PEERS = ("gensim", "word2vec-c")
 
@@ -100,13 +100,6 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
     return info
 '''
 
-
-def count_tokens(path):
-    n = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 24):
-            n += len(chunk.split())
-    return n  # a token split by a chunk border counts twice: off by at most one per 16 MB
 
 
 def fmt(x, pct=False):
