@@ -3,7 +3,6 @@
 import json
 import lzma
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -74,8 +73,13 @@ def count_tokens(path):
     return n  # a token split by a chunk border counts twice: off by at most one per 16 MB
 
 
+def fmt(x, pct=False):
+    """A score for a table: '-' when missing, a percentage with ``pct``."""
+    if x is None:
+        return "-"
+    return f"{100 * x:.1f}" if pct else f"{x:.3f}"
+
+
 def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "-"
 
-
-_ = resource  # imported for children that reuse this module

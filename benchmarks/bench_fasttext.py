@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, count_tokens, plain_corpus, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, table  # noqa: E402
 
 TOOLS = ("wordvec", "fasttext", "gensim")
 
@@ -106,11 +106,6 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra):
 '''
 
 
-
-def fmt(x, pct=False):
-    if x is None:
-        return "-"
-    return f"{100 * x:.1f}" if pct else f"{x:.3f}"
 
 
 def main(argv=None):

@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, count_tokens, plain_corpus, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, table  # noqa: E402
 
 PEERS = ("gensim", "word2vec-c")
 
@@ -101,11 +101,6 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
 '''
 
 
-
-def fmt(x, pct=False):
-    if x is None:
-        return "-"
-    return f"{100 * x:.1f}" if pct else f"{x:.3f}"
 
 
 def rss(r):

@@ -164,7 +164,7 @@ def count_words(corpus, min_count=5, max_vocab=None, lowercase=False,
     """Count a corpus (paths or an iterable of token lists) and return its :class:`Vocabulary`."""
     scan = _Scan(None, max_words_table, max_sentence_length)
     _feed(scan, corpus, lowercase, max_sentence_length)
-    _check_scan(scan, min_count)
+    _check_scan(scan)
     vocab, _ = scan.vocabulary(min_count, max_vocab)
     _check_vocab(vocab, scan, min_count)
     vocab.raw_tokens = scan.tokens
@@ -242,7 +242,7 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
     try:
         _feed(scan, corpus, lowercase, max_sentence_length)
         scan.close()
-        _check_scan(scan, min_count)
+        _check_scan(scan)
         if vocab is None:
             vocab, remap = scan.vocabulary(min_count, max_vocab)
             _check_vocab(vocab, scan, min_count)
@@ -320,7 +320,7 @@ def _token_lists(sentences, lowercase, max_sentence_length):
             yield s[i:i + max_sentence_length]
 
 
-def _check_scan(scan, min_count):
+def _check_scan(scan):
     if scan.tokens == 0:
         raise WordvecError("the corpus is empty: no words found")
 
