@@ -9,3 +9,15 @@ def check(condition, message):
     """Raise :class:`WordvecError` with ``message`` unless ``condition`` holds."""
     if not condition:
         raise WordvecError(message)
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM/SIGHUP handlers the CLI installs.
+
+    A subclass of KeyboardInterrupt, so every clean-up path of Ctrl-C also runs for it; the CLI
+    exits with ``128 + signum`` after one line.
+    """
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
