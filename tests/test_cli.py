@@ -208,7 +208,7 @@ def test_train_then_query_end_to_end(tmp_path, monkeypatch):
     (["--alpha", "0"], "alpha"),
     (["--negative", "0", "--loss", "ns"], "negative"),
     (["--epochs", "0"], "epochs"),
-    (["--min-count", "0"], "min_count"),
+    (["--min-count", "0"], "--min-count"),
 ])
 def test_train_bad_parameters(tmp_path, args, message):
     corpus = planted_corpus(tmp_path / "planted.txt", n=50)

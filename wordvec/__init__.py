@@ -6,7 +6,12 @@
     wordvec.save(vectors, "vectors"); vectors = wordvec.load("vectors")
 """
 
+from . import _numba_cache
+
+_numba_cache.configure()  # before any wordvec module imports numba: a read-only install runs
+
 __version__ = "0.1.0"
+_bars_terminal_only = False  # the CLI sets it: progress bars only where stderr is a terminal
 
 __all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__"]
 

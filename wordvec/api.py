@@ -7,6 +7,8 @@ trainer -> :class:`wordvec.vectors.Vectors` with ``meta`` (kind, params, stats).
 import os
 import time
 
+import numpy as np
+
 from .encode import encode
 from .errors import WordvecError
 
@@ -40,6 +42,32 @@ def _trainer(model):
     raise WordvecError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
 
 
+_COUNTED = ("window", "symmetric", "distance_weighting")
+_FLAGS = {"window": "--window", "symmetric": "--symmetric/--asymmetric",
+          "distance_weighting": "--distance-weighting/--no-distance-weighting"}
+
+
+def _adopt_cooccur_settings(params):
+    """A saved matrix was counted with its own window, sides and weighting: use those, and
+    refuse options that contradict them (they cannot change a matrix already counted)."""
+    path = params["cooccur"]
+    if not isinstance(path, (str, os.PathLike)):
+        return
+    from .cooccur import read_settings
+    recorded = read_settings(path)
+    for key in _COUNTED:
+        if key not in recorded:
+            continue
+        if key in params and params[key] != recorded[key]:
+            raise WordvecError(
+                f"{_FLAGS[key]} ({params[key]}) contradicts {os.fspath(path)}, which was counted "
+                f"with {key} = {recorded[key]}: drop the option or count a new matrix")
+        params[key] = recorded[key]
+    if "memory_gb" in params:
+        raise WordvecError("--memory applies to counting, and a saved matrix (--cooccur) is "
+                           "already counted: drop --memory")
+
+
 def train(corpus=None, model="sg", *, min_count=5, max_vocab=None, lowercase=False,
           workdir=None, progress=True, **params):
     """Train word vectors on ``corpus`` (paths, or an iterable of token lists).
@@ -53,11 +81,16 @@ def train(corpus=None, model="sg", *, min_count=5, max_vocab=None, lowercase=Fal
         raise WordvecError("min_count must be at least 1")
     if max_vocab is not None and max_vocab < 1:
         raise WordvecError("max_vocab must be at least 1")
+    seed = params.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or not 0 <= seed < 2**63):
+        raise WordvecError(f"seed must be an integer from 0 to 2**63-1 (got {seed!r})")
     if params.get("cooccur") is not None:
         if model not in ("glove", "lsa"):
             raise WordvecError("cooccur= (a counted matrix) is for the glove and lsa models")
         if corpus is not None:
             raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
+        _adopt_cooccur_settings(params)
         return trainer(None, progress=progress, **params)
     if corpus is None:
         corpus = bundled_corpus()

@@ -5,13 +5,15 @@ stderr and exit status 1; usage mistakes exit 2 (click). ``WORDVEC_DEBUG=1`` sho
 """
 
 import json
+import math
 import os
+import signal
 import sys
 
 import click
 
 from . import __version__
-from .errors import WordvecError
+from .errors import Terminated, WordvecError
 
 DEFAULT_MODEL = "vectors"
 MODEL_ENV = "WORDVEC_MODEL"
@@ -25,10 +27,15 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:  # one line, naming where to look, instead of click's three
+            sub = e.ctx.command_path if e.ctx is not None else ctx.command_path
+            raise _UsageLine(f"{e.format_message()} (see '{sub} --help')") from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except WordvecError as e:
             _fail(str(e))
+        except BrokenPipeError:  # the reader went away (``| head``): not an error, say nothing
+            _quiet_exit(ctx)
         except KeyError as e:  # a missing word from a query
             _fail(e.args[0] if e.args else str(e))
         except MemoryError:
@@ -36,6 +43,10 @@ class _Group(click.Group):
         except (OSError, EOFError) as e:
             _fail(f"{getattr(e, 'filename', None) or ''}{': ' if getattr(e, 'filename', None) else ''}"
                   f"{e.strerror if getattr(e, 'strerror', None) else e}")
+        except Terminated as e:
+            click.echo("terminated" if e.signum == signal.SIGTERM else f"stopped by signal {e.signum}",
+                       err=True)
+            ctx.exit(128 + int(e.signum))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
@@ -43,6 +54,22 @@ class _Group(click.Group):
             if os.environ.get("WORDVEC_DEBUG"):
                 raise
             _fail(f"internal error: {type(e).__name__}: {e} (set WORDVEC_DEBUG=1 for a traceback)")
+
+
+class _UsageLine(click.ClickException):
+    """A usage mistake, reported as one line with click's exit status for usage errors."""
+
+    exit_code = 2
+
+
+def _quiet_exit(ctx):
+    """Exit as a pipeline's writer does when its reader has gone (status 141, nothing printed)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    ctx.exit(128 + getattr(signal, "SIGPIPE", 13))
 
 
 def _fail(message):
@@ -64,6 +91,29 @@ def _load(path, format=None, limit=None):
     return load_vectors(path, format=format, limit=limit)
 
 
+def _positive_finite(ctx, param, value):
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value} is not a positive number")
+    return value
+
+
+def _check_outputs(outputs_kinds, inputs, force):
+    """Check every output path before any work starts (see :mod:`wordvec.outputs`)."""
+    from .outputs import check_output
+    seen = {}
+    for path, kind in outputs_kinds:
+        target = check_output(path, kind, inputs=inputs, force=force)
+        if target in seen:
+            raise WordvecError(f"two outputs of this command are the same path: {seen[target]!r} "
+                               f"and {path!r}")
+        seen[target] = path
+
+
+Count = click.IntRange(min=1)
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Replace an existing file at the output path even if wordvec did not write it "
+         "(a folder that is not a wordvec model is never replaced).")
 model_option = click.option(
     "-m", "--model", "model_path", default=_default_model, show_default=f"${MODEL_ENV} or ./{DEFAULT_MODEL}",
     type=click.Path(dir_okay=True), help="Vectors to query: a native model folder or a word2vec/GloVe file.")
@@ -85,6 +135,32 @@ def cli():
 
 
 def main():
+    # SIGTERM/SIGHUP raise Terminated (a KeyboardInterrupt) in the main thread, so every clean-up
+    # path of Ctrl-C runs for them too. Only the first one raises: a second signal must not
+    # abort the clean-up the first one started. A SIGHUP ignored by the caller (nohup) stays so.
+    import signal
+
+    from .errors import Terminated
+
+    raised = []
+
+    def _terminate(signum, frame):
+        if not raised:
+            raised.append(signum)
+            raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            if name == "SIGHUP" and signal.getsignal(signum) is signal.SIG_IGN:
+                continue
+            signal.signal(signum, _terminate)
+        except (OSError, ValueError):  # not the main thread, or not supported here
+            pass
+    import wordvec
+    wordvec._bars_terminal_only = True  # progress bars only where stderr is a terminal
     cli(prog_name="wordvec")
 
 
@@ -122,9 +198,10 @@ TRAIN_OPTIONS = {
               help="Where to write the model (a native model folder).")
 @click.option("--format", "export_format", type=click.Choice(FORMAT_CHOICES[1:]),
               help="Also export the vectors in this format, beside the model (OUTPUT.txt, .bin, .glove.txt).")
-@click.option("--min-count", default=5, show_default=True, help="Ignore words rarer than this.")
-@click.option("--max-vocab", type=int, help="Keep at most this many of the most frequent words.")
+@click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
+@click.option("--max-vocab", type=Count, help="Keep at most this many of the most frequent words.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
+@force_option
 @click.option("--dim", type=int, help="Vector size. [default: 100; lsa 300]")
 @click.option("--window", type=int, help="Context window (max distance). [default: 5; glove 10]")
 @click.option("--epochs", type=int, help="Passes over the corpus. [default: 5; glove 25]")
@@ -153,7 +230,7 @@ TRAIN_OPTIONS = {
 @click.option("--power", type=float, help="glove: weighting exponent. [default: 0.75]")
 @click.option("--vectors", type=click.Choice(["sum", "word", "concat"]),
               help="glove: output W + W~ (sum), W alone, or both side by side. [default: sum]")
-@click.option("--memory", type=float,
+@click.option("--memory", type=float, callback=_positive_finite,
               help="glove/lsa: memory budget for co-occurrence counting, in GB. [default: 4; lsa 2]")
 @click.option("--cooccur", type=click.Path(),
               help="glove/lsa: reuse a matrix from 'wordvec cooccur' (no corpus needed).")
@@ -174,10 +251,11 @@ TRAIN_OPTIONS = {
 @click.option("--doc-lines", type=int, help="lsa --matrix tfidf: lines per document. [default: 1]")
 @click.option("--distance-weighting/--no-distance-weighting", default=None,
               help="glove/lsa: weight a co-occurrence at distance d by 1/d. [default: on for glove, off for lsa]")
-@click.option("--threads", type=int, help="Worker threads. [default: all cores]")
-@click.option("--seed", type=int, help="Random seed; with --threads 1 runs are bit-identical. [default: 1]")
+@click.option("--threads", type=Count, help="Worker threads. [default: all cores]")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
+              help="Random seed; with --threads 1 runs are bit-identical. [default: 1]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, quiet, **options):
+def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, force, quiet, **options):
     """Train word vectors on CORPUS and save them as a model folder.
 
     CORPUS is one or more text files (.gz/.bz2/.xz read directly), folders, or - for stdin;
@@ -203,12 +281,18 @@ def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, 
             flag = "--" + name.replace("_", "-")
             raise WordvecError(f"{flag} does not apply to --model {kind} (it is for: {', '.join(models)})")
         params[keyword] = value
-    if export_format and os.path.abspath(output + EXPORT_SUFFIX[export_format]) == os.path.abspath(output):
-        raise WordvecError("the export path equals the model path")
+    from .api import BUNDLED_CORPUS
+    inputs = list(corpus) + [options[k] for k in ("cooccur",) if options.get(k)]
+    if not inputs:
+        inputs = [BUNDLED_CORPUS]
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    _check_outputs(targets, inputs, force)
     vectors = train_api(list(corpus) or None, kind, min_count=min_count, max_vocab=max_vocab,
                         lowercase=lowercase, progress=not quiet, **params)
     from .formats import save_vectors
-    save_vectors(vectors, output, "native")
+    save_vectors(vectors, output, "native", force=force, inputs=inputs)
     stats = vectors.meta.get("stats", {})
     line = f"{kind}: {len(vectors):,} words x {vectors.dim} dims"
     if stats.get("corpus_tokens"):
@@ -220,7 +304,7 @@ def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, 
     click.echo(f"{line}; saved to {output}")
     if export_format:
         path = output + EXPORT_SUFFIX[export_format]
-        save_vectors(vectors, path, export_format)
+        save_vectors(vectors, path, export_format, force=force, inputs=inputs)
         click.echo(f"exported {export_format} vectors to {path}")
 
 
@@ -229,13 +313,15 @@ def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, 
 # ---------------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--min-count", default=5, show_default=True, help="Ignore words rarer than this.")
-@click.option("--max-vocab", type=int, help="Keep at most this many words.")
+@click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
+@click.option("--max-vocab", type=Count, help="Keep at most this many words.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
 @click.option("-o", "--output", type=click.Path(), help="Save 'word count' lines (word2vec -save-vocab format).")
-@click.option("--top", default=10, show_default=True, help="How many of the most frequent words to show.")
+@force_option
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
+              help="How many of the most frequent words to show.")
 @json_option
-def vocab(corpus, min_count, max_vocab, lowercase, output, top, as_json):
+def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json):
     """Count the words of CORPUS: vocabulary size, tokens, most frequent words.
 
     \b
@@ -244,9 +330,11 @@ def vocab(corpus, min_count, max_vocab, lowercase, output, top, as_json):
     """
     from .encode import count_words
 
+    if output is not None:
+        _check_outputs([(output, "vocab")], corpus, force)
     v = count_words(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase)
-    if output:
-        v.save(output)
+    if output is not None:
+        v.save(output, force=force, inputs=corpus)
     top_words = [(w, int(c)) for w, c in zip(v.words[:top], v.counts[:top])]
     if as_json:
         click.echo(json.dumps({"tokens": v.raw_tokens, "vocab_size": len(v), "vocab_tokens": v.total,
@@ -256,25 +344,27 @@ def vocab(corpus, min_count, max_vocab, lowercase, output, top, as_json):
                f"covering {v.total:,} tokens ({100 * v.total / max(v.raw_tokens, 1):.1f} %)")
     for w, c in top_words:
         click.echo(f"  {c:>12,}  {w}")
-    if output:
+    if output is not None:
         click.echo(f"saved to {output}")
 
 
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("-o", "--output", required=True, type=click.Path(), help="The .npz file to write.")
-@click.option("--window", default=10, show_default=True, help="Context window.")
+@force_option
+@click.option("--window", default=10, show_default=True, type=Count, help="Context window.")
 @click.option("--symmetric/--asymmetric", default=True, show_default=True,
               help="Count context on both sides, or only the left (as GloVe's cooccur -symmetric 0).")
 @click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True,
               help="Weight a co-occurrence at distance d by 1/d (GloVe).")
-@click.option("--memory", default=4.0, show_default=True, help="Memory budget in GB; beyond it, chunks spill to disk.")
-@click.option("--min-count", default=5, show_default=True, help="Ignore words rarer than this.")
-@click.option("--max-vocab", type=int, help="Keep at most this many words.")
+@click.option("--memory", default=4.0, show_default=True, callback=_positive_finite,
+              help="Memory budget in GB; beyond it, chunks spill to disk.")
+@click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
+@click.option("--max-vocab", type=Count, help="Keep at most this many words.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
-@click.option("--threads", type=int, help="Worker threads. [default: all cores]")
+@click.option("--threads", type=Count, help="Worker threads. [default: all cores]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def cooccur(corpus, output, window, symmetric, distance_weighting, memory, min_count, max_vocab,
+def cooccur(corpus, output, force, window, symmetric, distance_weighting, memory, min_count, max_vocab,
             lowercase, threads, quiet):
     """Count word co-occurrences of CORPUS into a sparse matrix (.npz) for glove/lsa --cooccur.
 
@@ -286,12 +376,14 @@ def cooccur(corpus, output, window, symmetric, distance_weighting, memory, min_c
     from .cooccur import count_cooccurrence, save_cooccurrence
     from .encode import encode
 
+    _check_outputs([(output, "cooccur")], corpus, force)
     with encode(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase) as enc:
         m = count_cooccurrence(enc, window=window, symmetric=symmetric,
                                distance_weighting=distance_weighting, memory_gb=memory,
                                threads=threads, progress=not quiet)
         save_cooccurrence(output, m, enc.vocab, params={"window": window, "symmetric": symmetric,
-                                                        "distance_weighting": distance_weighting})
+                                                        "distance_weighting": distance_weighting},
+                          force=force, inputs=corpus)
     click.echo(f"{m.shape[0]:,} words, {m.nnz:,} non-zeros; saved to {output}")
 
 
@@ -303,10 +395,10 @@ def cooccur(corpus, output, window, symmetric, distance_weighting, memory, min_c
 @click.argument("b")
 @click.argument("c")
 @model_option
-@click.option("-n", "--topn", default=10, show_default=True, help="How many answers.")
+@click.option("-n", "--topn", default=10, show_default=True, type=Count, help="How many answers.")
 @click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
               help="3CosAdd or 3CosMul (Levy & Goldberg 2014).")
-@click.option("--restrict", type=int, help="Only answer with the N most frequent words.")
+@click.option("--restrict", type=Count, help="Only answer with the N most frequent words.")
 @json_option
 def analogy(a, b, c, model_path, topn, method, restrict, as_json):
     """Solve A - B + C: "king is to man as ? is to woman".
@@ -331,8 +423,8 @@ def analogy(a, b, c, model_path, topn, method, restrict, as_json):
 @cli.command()
 @click.argument("words", nargs=-1, required=True)
 @model_option
-@click.option("-n", "--topn", default=10, show_default=True, help="How many neighbours.")
-@click.option("--restrict", type=int, help="Only list the N most frequent words.")
+@click.option("-n", "--topn", default=10, show_default=True, type=Count, help="How many neighbours.")
+@click.option("--restrict", type=Count, help="Only list the N most frequent words.")
 @json_option
 def similar(words, model_path, topn, restrict, as_json):
     """Nearest neighbours (cosine similarity) of each WORD.
@@ -377,7 +469,7 @@ def eval_group():
 
 eval_options = [
     model_option,
-    click.option("--restrict", default=30000, show_default=True,
+    click.option("--restrict", default=30000, show_default=True, type=Count,
                  help="Analogy: only the N most frequent words count as vocabulary (word2vec/gensim use 30000)."),
     click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
                  help="Analogy: 3CosAdd or 3CosMul."),
@@ -466,10 +558,11 @@ def _stem(path):
 @click.argument("target", type=click.Path())
 @click.option("--to", "fmt", type=click.Choice(FORMAT_CHOICES), required=True, help="Format to write.")
 @click.option("--from", "from_fmt", type=click.Choice(FORMAT_CHOICES), help="Input format. [default: detected]")
-@click.option("--precision", default=6, show_default=True,
+@click.option("--precision", default=6, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits in text output (9 is exact for float32).")
-@click.option("--limit", type=int, help="Keep only the first N (most frequent) words.")
-def convert(source, target, fmt, from_fmt, precision, limit):
+@click.option("--limit", type=Count, help="Keep only the first N (most frequent) words.")
+@force_option
+def convert(source, target, fmt, from_fmt, precision, limit, force):
     """Convert vectors between formats (the input format is detected).
 
     \b
@@ -478,10 +571,9 @@ def convert(source, target, fmt, from_fmt, precision, limit):
       wordvec convert glove.6B.100d.txt glove100 --to native
     """
     from .formats import save_vectors
-    if os.path.abspath(source) == os.path.abspath(target):
-        raise WordvecError("source and target are the same path")
+    _check_outputs([(target, "model" if fmt == "native" else "vectors")], [source], force)
     vectors = _load(source, from_fmt, limit)
-    save_vectors(vectors, target, fmt, precision=precision)
+    save_vectors(vectors, target, fmt, precision=precision, force=force, inputs=[source])
     click.echo(f"{len(vectors):,} words x {vectors.dim} dims written to {target} ({fmt})")
 
 
@@ -500,7 +592,8 @@ def info(model_path, as_json):
     path = model_path or _default_model()
     from . import native
     if native.is_native(path):
-        header = native.read_header(path)
+        header = native.read_header(path)  # its fields checked
+        native.check_vectors_shape(path, header)  # and the array it describes (cheaply)
     else:
         from .formats import describe
         if not os.path.exists(path):

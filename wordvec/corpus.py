@@ -11,6 +11,7 @@ import io
 import lzma
 import os
 import sys
+import zlib
 
 from .errors import WordvecError
 
@@ -63,6 +64,15 @@ def _check_text(head, path):
         raise WordvecError(f"{path!r} looks like a binary file, not text (it contains NUL bytes)")
 
 
+def _read_error(path, exc):
+    """One line for an error reading corpus file ``path``, naming the file."""
+    ext = os.path.splitext(path)[1].lower() if path != "-" else ""
+    if ext in _OPENERS and (not isinstance(exc, OSError) or exc.errno is None):
+        detail = str(exc) or type(exc).__name__
+        return (f"cannot read {path!r}: corrupt or truncated {ext[1:]} file ({detail})")
+    return f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}"
+
+
 def iter_chunks(path, chunk_chars=CHUNK_CHARS):
     """Yield decoded text chunks of one file; invalid UTF-8 becomes U+FFFD."""
     raw = open_binary(path)
@@ -72,8 +82,8 @@ def iter_chunks(path, chunk_chars=CHUNK_CHARS):
         while True:
             try:
                 chunk = text.read(chunk_chars)
-            except (OSError, EOFError, lzma.LZMAError) as e:
-                raise WordvecError(f"cannot read {path!r}: {e}") from None
+            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+                raise WordvecError(_read_error(path, e)) from None
             if not chunk:
                 break
             if first:
@@ -95,6 +105,8 @@ def iter_sentences(paths, lowercase=False, max_sentence_length=MAX_SENTENCE_LENG
         for chunk in iter_chunks(path, chunk_chars):
             if lowercase:
                 chunk = chunk.lower()
+            if "\x00" in chunk:  # a NUL is whitespace: never inside a word
+                chunk = chunk.replace("\x00", " ")
             chunk = carry + chunk
             lines = chunk.split("\n")
             last = lines.pop()  # incomplete: no newline after it yet

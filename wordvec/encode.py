@@ -12,15 +12,21 @@ thread of every trainer reads that file.
 import os
 import shutil
 import tempfile
+import weakref
 
 import numpy as np
 
+from . import diskio
+from . import scratch as scratch_names
 from .corpus import CHUNK_CHARS, MAX_SENTENCE_LENGTH, expand_paths, iter_chunks
 from .errors import WordvecError
 from .vocab import Vocabulary
 
 FLUSH_TOKENS = 1 << 20
 MAX_WORDS_TABLE = 10_000_000
+SCRATCH_PREFIX = "wordvec-corpus-"
+SCRATCH_PATTERN = SCRATCH_PREFIX + "{tag}-[A-Za-z0-9_]+"  # for scratch.clean_stale
+STALE_PATTERN = "wordvec-(?:corpus|cooccur)-{tag}-[A-Za-z0-9_]+"  # all TMPDIR scratch
 
 
 class _ProvisionalIds(dict):
@@ -88,6 +94,8 @@ class _Scan:
     def _scan_text(self, text, pending, lowercase):
         if lowercase:
             text = text.lower()
+        if SENTINEL in text:  # a NUL of the text is whitespace, never a word nor a line end
+            text = text.replace(SENTINEL, " ")
         tokens = text.replace("\n", " \x00 ").split()
         ids = np.fromiter(map(self.ids.__getitem__, tokens), dtype=np.int32, count=len(tokens))
         ends = np.flatnonzero(ids == 0)
@@ -185,6 +193,9 @@ class EncodedCorpus:
         self.raw_tokens = int(raw_tokens if raw_tokens is not None else len(ids))
         self.folder = folder
         self._owns_folder = owns_folder
+        # a scratch folder never outlives the object, nor the process when nobody closes it
+        self._cleanup = (weakref.finalize(self, shutil.rmtree, folder, True)
+                         if owns_folder and folder else None)
 
     @property
     def n_tokens(self):
@@ -206,8 +217,8 @@ class EncodedCorpus:
     def close(self):
         """Drop the memory map and delete the scratch folder if this object created it."""
         self.ids = None
-        if self._owns_folder and self.folder and os.path.isdir(self.folder):
-            shutil.rmtree(self.folder, ignore_errors=True)
+        if self._cleanup is not None:
+            self._cleanup()  # removes the folder (once)
 
     def __enter__(self):
         return self
@@ -235,39 +246,50 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
     default, deleted by ``close()``). With ``vocab`` given, that vocabulary is used as is.
     """
     owns = workdir is None
-    folder = tempfile.mkdtemp(prefix="wordvec-corpus-", dir=None) if owns else workdir
-    os.makedirs(folder, exist_ok=True)
-    scratch = os.path.join(folder, "scratch.int32")
-    scan = _Scan(scratch, max_words_table, max_sentence_length)
+    folder = scan = None
     try:
-        _feed(scan, corpus, lowercase, max_sentence_length)
-        scan.close()
-        _check_scan(scan)
-        if vocab is None:
-            vocab, remap = scan.vocabulary(min_count, max_vocab)
-            _check_vocab(vocab, scan, min_count)
-        else:
-            remap = np.full(max(scan.ids.next_id, 1), -1, dtype=np.int32)
-            for w, i in scan.ids.items():
-                remap[i] = vocab.index.get(w, -1)
-        lengths = scan.sentence_lengths()
-        scan.lengths = None  # the per-chunk arrays: free them before remapping
-        ids, offsets = _remap(scratch, os.path.join(folder, "ids.int32"), remap, lengths)
-        del lengths
-    except BaseException:
-        scan.close()
         if owns:
+            tmp = tempfile.gettempdir()
+            # the scratch of dead runs (this module's and the co-occurrence chunks): one line
+            scratch_names.clean_stale(tmp, STALE_PATTERN)
+            # private (0700), named with the owner tag so a later run can tell it is stale
+            folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{scratch_names.tag()}-", dir=tmp)
+            what, hint = f"the scratch corpus in {folder}", diskio.scratch_hint(tmp)
+        else:
+            folder = workdir
+            os.makedirs(folder, exist_ok=True)
+            what, hint = f"the encoded corpus in {folder}", ""
+        scratch = os.path.join(folder, "scratch.int32")
+        with diskio.writing(what, hint):
+            scan = _Scan(scratch, max_words_table, max_sentence_length)
+            try:
+                _feed(scan, corpus, lowercase, max_sentence_length)
+                scan.close()
+                _check_scan(scan)
+                if vocab is None:
+                    vocab, remap = scan.vocabulary(min_count, max_vocab)
+                    _check_vocab(vocab, scan, min_count)
+                else:
+                    remap = np.full(max(scan.ids.next_id, 1), -1, dtype=np.int32)
+                    for w, i in scan.ids.items():
+                        remap[i] = vocab.index.get(w, -1)
+                lengths = scan.sentence_lengths()
+                scan.lengths = None  # the per-chunk arrays: free them before remapping
+                ids, offsets = _remap(scratch, os.path.join(folder, "ids.int32"), remap, lengths)
+                del lengths
+            finally:
+                scan.close()
+                if os.path.exists(scratch):
+                    os.unlink(scratch)
+            if len(ids) == 0:
+                raise WordvecError("the corpus has no in-vocabulary words to train on")
+            np.save(os.path.join(folder, "offsets.npy"), offsets)
+        return EncodedCorpus(vocab, ids, offsets, scan.tokens, folder, owns)
+    except BaseException:
+        if owns and folder is not None:
+            ids = None
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    finally:
-        if os.path.exists(scratch):
-            os.unlink(scratch)
-    if len(ids) == 0:
-        if owns:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise WordvecError("the corpus has no in-vocabulary words to train on")
-    np.save(os.path.join(folder, "offsets.npy"), offsets)
-    return EncodedCorpus(vocab, ids, offsets, scan.tokens, folder, owns)
 
 
 def _remap(scratch, out_path, remap, lengths, block=1 << 20):
@@ -329,4 +351,4 @@ def _check_vocab(vocab, scan, min_count):
     if len(vocab) == 0:
         raise WordvecError(
             f"no word occurs at least min_count={min_count} times in the corpus "
-            f"({scan.tokens:,} tokens, {len(scan.ids):,} distinct words); lower --min-count")
+            f"({scan.tokens:,} tokens, {len(scan.ids) - 1:,} distinct words); lower --min-count")

@@ -17,6 +17,7 @@ for unseen words, so their pairs are all scored.
 """
 
 import os
+import re
 
 import numpy as np
 
@@ -41,10 +42,27 @@ def dataset_path(name):
     return path
 
 
+_WS = " \t\n\r\v\f"  # ASCII whitespace separates fields; a word may hold any other character
+
+
 def _read_lines(path):
+    """The lines of a UTF-8 text file (split at line feeds only), stripped of ASCII whitespace;
+    binary content (NUL bytes) and invalid UTF-8 are refused naming the line."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read().splitlines()
+        with open(path, "rb") as f:
+            data = f.read()
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            lineno = data.count(b"\n", 0, nul) + 1
+            raise WordvecError(f"{path}: line {lineno}: a NUL byte: a "
+                               "binary file, not a text dataset")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            lineno = data.count(b"\n", 0, e.start) + 1
+            raise WordvecError(f"{path}: line {lineno}: not UTF-8 "
+                               "text (a binary or differently encoded file?)") from None
+        return [line.strip(_WS) for line in text.lstrip("\ufeff").split("\n")]
     except FileNotFoundError:
         raise WordvecError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -53,25 +71,25 @@ def _read_lines(path):
         raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
 
 
-def _check_text(path, lines):
-    if any("\x00" in line for line in lines[:50]):
-        raise WordvecError(f"{path}: a binary file, not a text dataset")
+def _split(line, sep=None):
+    """Fields of ``line`` split at ASCII whitespace (``sep`` given: at ``sep``), stripped."""
+    if sep is not None:
+        return [p.strip(_WS) for p in line.split(sep)]
+    return [p for p in re.split("[ \t\n\r\v\f]+", line) if p]
 
 
 # ---- analogy ------------------------------------------------------------------------------
 def read_analogies(path):
     """``[(section, [(a, b, c, d), ...]), ...]`` from a Google-format file (case kept)."""
     lines = _read_lines(path)
-    _check_text(path, lines)
     sections = []
     for lineno, line in enumerate(lines, 1):
-        line = line.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith(":"):
-            sections.append((line[1:].strip(), []))
+            sections.append((line[1:].strip(_WS), []))
             continue
-        words = line.split()
+        words = _split(line)
         if len(words) != 4:
             raise WordvecError(f"{path}: line {lineno}: expected 4 words 'a b c d', "
                                f"got {len(words)}")
@@ -190,14 +208,11 @@ def _score(unit, group, rows, method):
 def read_pairs(path):
     """``[(w1, w2, score), ...]`` from tab- or space-separated lines (blank and # lines skipped)."""
     lines = _read_lines(path)
-    _check_text(path, lines)
     pairs = []
     for lineno, line in enumerate(lines, 1):
-        line = line.strip()
         if not line or line.startswith("#"):
             continue
-        parts = line.split("\t") if "\t" in line else line.split()
-        parts = [p.strip() for p in parts]
+        parts = _split(line, "\t") if "\t" in line else _split(line)
         if len(parts) != 3 or not parts[0] or not parts[1]:
             raise WordvecError(f"{path}: line {lineno}: expected 'word1 word2 score', "
                                f"got {len(parts)} fields")

@@ -26,13 +26,16 @@ from . import native
 from .encode import EncodedCorpus
 from .errors import WordvecError
 from .subwords import ngram_buckets, subword_csr
-from .training import default_threads, run_jobs
+from .training import check_trainable, default_threads, run_jobs
 from .vectors import Vectors
 
 DEFAULTS = {"arch": "sg", "loss": "ns", "dim": 100, "window": 5, "negative": 5,
             "sample": 1e-4, "epochs": 5, "alpha": 0.05, "min_alpha": 0.0, "minn": 3, "maxn": 6,
             "bucket": 2_000_000, "threads": None, "seed": 1, "ns_exponent": 0.5, "eos": True,
             "spread": True, "oov_length": True, "sigmoid": "fasttext"}
+
+
+MAX_NGRAM = 1024  # the longest n-gram a loaded model may ask for (fastText's default is 6)
 
 
 class FastTextVectors(Vectors):
@@ -88,13 +91,32 @@ class FastTextVectors(Vectors):
 
     @classmethod
     def from_native(cls, words, matrix, counts, meta, fields, arrays):
-        try:
-            minn, maxn, bucket = (int(fields[k]) for k in ("minn", "maxn", "bucket"))
-        except (KeyError, TypeError, ValueError):
-            raise WordvecError("fastText model: minn/maxn/bucket missing from model.json") from None
+        values = {}
+        for k in ("minn", "maxn", "bucket"):
+            v = fields.get(k) if isinstance(fields, dict) else None
+            if v is None:
+                raise WordvecError(f"fastText model: field {k!r} missing from model.json")
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise WordvecError(f"fastText model: model.json field {k!r} must be an "
+                                   f"integer >= 0, not {v!r}"[:160])
+            values[k] = int(v)
+        minn, maxn, bucket = values["minn"], values["maxn"], values["bucket"]
+        if maxn > MAX_NGRAM:
+            raise WordvecError(f"fastText model: maxn {maxn} in model.json is out of range "
+                               f"(0..{MAX_NGRAM})")
+        if maxn > 0:
+            if not 1 <= minn <= maxn:
+                raise WordvecError(f"fastText model: model.json has minn {minn} and maxn {maxn} "
+                                   "(needs 1 <= minn <= maxn)")
+            if bucket < 1 or len(words) + bucket >= 2**31:
+                raise WordvecError(f"fastText model: bucket {bucket} in model.json is out of "
+                                   "range (1 to 2**31 minus the vocabulary size)")
         ngrams = arrays.get("ngrams")
         if maxn > 0 and ngrams is None:
             raise WordvecError("fastText model: the n-gram matrix (ngrams.npy) is missing")
+        if ngrams is not None and ngrams.dtype.kind != "f":
+            raise WordvecError(f"fastText model: the n-gram matrix must be floating point, "
+                               f"not {ngrams.dtype}")
         v = cls(words, matrix, ngrams, minn, maxn, bucket, counts=counts, meta=meta)
         v.arrays = {k: a for k, a in arrays.items() if k != "ngrams"}
         return v
@@ -304,6 +326,7 @@ def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTex
         raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
     v, dim = len(vocab), p["dim"]
     train_on = _EosCorpus(corpus) if p["eos"] else corpus
+    check_trainable(train_on)  # with eos every line has a context (</s>), as in fastText
     vt = len(train_on.vocab)  # word rows trained (+1 for </s>)
     try:
         roff, rows = subword_csr(train_on.vocab.words, p["minn"], p["maxn"], p["bucket"])

@@ -19,8 +19,13 @@ is read as GloVe text, its first line fixing the dimension. Files may be gzip-co
 Text is written with ``%.{precision}g`` (default 6 significant digits: every value reads back
 within a relative error of 5e-6; ``precision=9`` reproduces float32 exactly). Binary is bit-exact.
 
-Policies: words are split from their values at the first space (a word cannot contain spaces);
-a repeated word keeps its first vector, like gensim, and later copies are dropped (counted in
+Policies: words are split from their values at the first space. A word may hold any character
+but ASCII whitespace and NUL (U+00A0 NO-BREAK SPACE, say, round-trips through every format);
+the writer refuses other words, and words over :data:`MAX_WORD_BYTES`, naming the word. Values
+must be finite float32: NaN, infinity or an overflow (``1e39``) is an error naming the line (the
+word, in binary files). Nothing is allocated from a header before it is checked against the
+file's size (a compressed file's matrix grows as rows arrive). A repeated word keeps its first
+vector, like gensim, and later copies are dropped (counted in
 ``meta["stats"]["duplicates_dropped"]``); rows are kept in file order, which evaluation takes as
 frequency order. Every malformed file raises one :class:`WordvecError` naming the file and line.
 """
@@ -28,6 +33,8 @@ frequency order. Every malformed file raises one :class:`WordvecError` naming th
 import gzip
 import io
 import os
+import warnings
+import zlib
 
 import numpy as np
 
@@ -35,27 +42,32 @@ from . import native
 from .errors import WordvecError
 from .io_util import atomic_write
 from .vectors import Vectors
+from .vocab import check_words
 
 FORMATS = ("native", "word2vec", "word2vec-binary", "glove")
 _TEXT_BYTES = frozenset(b"0123456789+-.eEinfaINFA \t\r")
 _BLOCK = 20000  # text lines parsed per numpy call
+MAX_WORD_BYTES = 1 << 20  # the longest word (UTF-8 bytes) written or read; garbage stops here
+_READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 
 
 # ---- writing --------------------------------------------------------------------------------
-def save_vectors(vectors, path, format="native", precision=6):
+def save_vectors(vectors, path, format="native", precision=6, *, force=False, inputs=()):
     """Write ``vectors`` to ``path`` in ``format`` (one of :data:`FORMATS`), atomically.
 
-    Text and binary outputs are gzip-compressed when ``path`` ends in ``.gz``.
+    Text and binary outputs are gzip-compressed when ``path`` ends in ``.gz``. Only a wordvec
+    output of the same kind is replaced (``force`` also allows any regular file); ``path`` may not
+    be one of ``inputs`` (see :func:`wordvec.outputs.check_output`).
     """
     if format not in FORMATS:
         raise WordvecError(f"unknown vectors format {format!r}: use one of {', '.join(FORMATS)}")
     if format == "native":
-        native.save(vectors, path)
+        native.save(vectors, path, force=force, inputs=inputs)
         return
     _check_words(vectors.words, format)
     matrix = vectors.matrix
     n, dim = matrix.shape
-    with atomic_write(path, "wb") as raw:
+    with atomic_write(path, "wb", kind="vectors", force=force, inputs=inputs) as raw:
         out = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if str(path).endswith(".gz") else raw
         if format != "glove":
             out.write(f"{n} {dim}\n".encode())
@@ -75,10 +87,14 @@ def save_vectors(vectors, path, format="native", precision=6):
 
 
 def _check_words(words, format):
+    """What the readers cannot give back is refused here: empty words, ASCII whitespace (the
+    separators of every format) or NUL in a word, and words over :data:`MAX_WORD_BYTES`. Any
+    other character (e.g. U+00A0 NO-BREAK SPACE) is written and read back unchanged."""
+    check_words(words, format)
     for i, w in enumerate(words):
-        if not w or w.split() != [w]:
-            raise WordvecError(
-                f"cannot write {format}: word {i + 1} ({w!r}) is empty or contains whitespace")
+        if len(w) * 4 > MAX_WORD_BYTES and len(w.encode("utf-8")) > MAX_WORD_BYTES:
+            raise WordvecError(f"cannot write {format}: word {i + 1} ({w[:20]!r}...) is longer "
+                               f"than {MAX_WORD_BYTES:,} bytes")
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -106,13 +122,16 @@ def _read_start(path, size=1 << 16):
     with _open_raw(path) as f:
         try:
             return f.read(size)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+        except _READ_ERRORS as e:
             raise WordvecError(f"{path}: corrupt compressed file ({e})") from None
 
 
 def _parse_header(line):
-    parts = line.split()
-    if len(parts) == 2 and all(p.isdigit() for p in parts):
+    """``(n, dim)`` from a word2vec header line (bytes or str), else None."""
+    if isinstance(line, str):
+        line = line.encode("utf-8", "replace")
+    parts = line.split()  # (bytes split only at ASCII whitespace)
+    if len(parts) == 2 and all(p.isdigit() and len(p) <= 19 for p in parts):
         return int(parts[0]), int(parts[1])
     return None
 
@@ -128,7 +147,7 @@ def detect(path):
     if head.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (text only)
         head = head[3:]
     first, nl, rest = head.partition(b"\n")
-    header = _parse_header(first.decode("latin-1"))
+    header = _parse_header(first)
     if header is None:
         _check_textual(path, head)
         return "glove"
@@ -154,7 +173,10 @@ def _check_textual(path, head):
     if b"\x00" in head:
         raise WordvecError(f"{path}: a binary file, not a text vectors file "
                            "(word2vec binary files start with a 'N D' header line)")
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").split()
+    line = head.split(b"\n", 1)[0]
+    line = line[3:] if line.startswith(b"\xef\xbb\xbf") else line
+    # split at ASCII whitespace only: a word may hold e.g. U+00A0, which str.split() would cut
+    first = [x.decode("utf-8", "replace") for x in line.split()]
     if len(first) < 2:
         raise WordvecError(f"{path}: line 1: not a vectors file (expected 'word v1 v2 ...' "
                            "or a 'N D' header)")
@@ -190,7 +212,7 @@ def load_vectors(path, format=None, limit=None):
                 words, matrix = _read_binary(path, f, limit)
             else:
                 words, matrix = _read_text(path, f, format, limit)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+        except _READ_ERRORS as e:
             raise WordvecError(f"{path}: corrupt or unreadable file ({e})") from None
     return _build(words, matrix, format, path)
 
@@ -212,20 +234,48 @@ def _build(words, matrix, format, path):
     return Vectors(words, matrix, meta=meta)
 
 
+def _data_bound(f):
+    """Bytes left in ``f`` when it is a plain file (``None`` for a compressed stream)."""
+    if isinstance(f, gzip.GzipFile):
+        return None
+    try:
+        return os.fstat(f.fileno()).st_size - f.tell()
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+def _check_promise(path, n, dim, per_row, available, what):
+    """Refuse a header that promises more rows than ``available`` bytes can hold."""
+    if available is not None and n * per_row > available:
+        raise WordvecError(
+            f"{path}: the header promises {n:,} words of dimension {dim:,} (at least "
+            f"{n * per_row:,} bytes of {what}), but the file holds {available:,} bytes after it "
+            "(truncated file or corrupt header)")
+
+
 def _read_binary(path, f, limit):
-    header_line = f.readline()
-    header = _parse_header(header_line.decode("latin-1"))
+    header_line = f.readline(4096)
+    if header_line.startswith(b"\xef\xbb\xbf"):  # (a byte-order mark, as detect allows)
+        header_line = header_line[3:]
+    header = _parse_header(header_line)
     if header is None:
         raise WordvecError(f"{path}: line 1: expected a word2vec header 'N D', "
                            f"got {header_line[:40]!r}")
     n, dim = header
+    if n and dim < 1:
+        raise WordvecError(f"{path}: line 1: the header gives dimension {dim}; vectors need >= 1")
     want = n if limit is None else min(n, limit)
     row_bytes = 4 * dim
-    matrix = np.empty((want, dim), dtype=np.float32)
+    # every row is at least a 1-byte word, a space and the floats: a header that promises more
+    # than the file holds is refused before anything is allocated from it; a compressed stream
+    # (size unknown) grows its matrix only as rows arrive
+    available = _data_bound(f)
+    _check_promise(path, want, dim, row_bytes + 2, available, "word2vec binary data")
+    matrix = np.empty((want if available is not None else 0, dim), dtype=np.float32)
     words = []
     buf = b""
     pos = 0
-    chunk = max(1 << 20, 64 * (row_bytes + 64))
+    chunk = min(max(1 << 20, 64 * (row_bytes + 64)), 1 << 26)
     eof = False
     for i in range(want):
         while True:
@@ -235,26 +285,42 @@ def _read_binary(path, f, limit):
             sp = buf.find(b" ", pos)
             if sp >= 0 and sp + 1 + row_bytes <= len(buf):
                 break
+            if (sp < 0 and len(buf) - pos > MAX_WORD_BYTES) or sp - pos > MAX_WORD_BYTES:
+                raise WordvecError(f"{path}: corrupt word2vec binary file at word {i + 1} "
+                                   f"(no word of at most {MAX_WORD_BYTES:,} bytes found: is it "
+                                   "a text file with a wrong header?)")
             if eof:
                 raise WordvecError(
-                    f"{path}: truncated word2vec binary file: the header promises {n} words "
+                    f"{path}: truncated word2vec binary file: the header promises {n:,} words "
                     f"of dimension {dim}, the data ends in word {i + 1}")
             more = f.read(chunk)
             eof = not more
             buf = buf[pos:] + more
             pos = 0
         word = buf[pos:sp]
-        if len(word) > 1000 or b"\x00" in word:
+        if not word or b"\x00" in word:
             raise WordvecError(f"{path}: corrupt word2vec binary file at word {i + 1} "
-                               f"(no word found: is it a text file with a wrong header?)")
+                               "(an empty word or a NUL byte in it: is it a text file with a "
+                               "wrong header?)")
         words.append(word.decode("utf-8", "replace"))
+        if i >= len(matrix):  # a compressed stream: grow as the rows arrive
+            grown = np.empty((min(want, max(2 * len(matrix), (1 << 24) // row_bytes, 1)), dim),
+                             dtype=np.float32)
+            grown[:i] = matrix[:i]
+            matrix = grown
         matrix[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=sp + 1)
         pos = sp + 1 + row_bytes
+    matrix = matrix[:want]
     if limit is None or limit >= n:
         tail = buf[pos:] + f.read(1 << 16)
         if tail.strip():
-            raise WordvecError(f"{path}: more data after the {n} words the header promises "
+            raise WordvecError(f"{path}: more data after the {n:,} words the header promises "
                                "(corrupt file or wrong header)")
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        i = int(np.argmin(finite))
+        raise WordvecError(f"{path}: word {i + 1} ({words[i][:40]!r}) has a value that is NaN "
+                           "or infinite")
     return words, matrix
 
 
@@ -265,13 +331,18 @@ def _read_text(path, f, format, limit):
     n = None
     if format == "word2vec":
         lineno = 1
-        first = text.readline().lstrip("\ufeff")
+        first = text.readline(4096).lstrip("\ufeff")
         header = _parse_header(first)
         if header is None:
             raise WordvecError(f"{path}: line 1: expected a word2vec header 'N D', "
                                f"got {first.strip()[:40]!r}")
         n, dim = header
+        if n and dim < 1:
+            raise WordvecError(f"{path}: line 1: the header gives dimension {dim}; "
+                               "vectors need >= 1")
     want = n if limit is None else (limit if n is None else min(n, limit))
+    # (nothing is allocated from the header: rows are parsed in blocks as they come, and a
+    # header that promises more rows than there are is reported after them)
     words, blocks = [], []
     count = 0
     done = want == 0
@@ -295,8 +366,8 @@ def _read_text(path, f, format, limit):
             done = True
         if not lines:
             break
-        if dim is None:
-            dim = len(lines[0].split()) - 1
+        if dim is None:  # GloVe: the first line fixes the dimension
+            dim = len(lines[0].lstrip(" ").partition(" ")[2].split())
             if dim < 1:
                 raise WordvecError(f"{path}: line {starts[0]}: a word without values")
         words_block, rests = [], []
@@ -305,6 +376,7 @@ def _read_text(path, f, format, limit):
             words_block.append(w.rstrip("\n"))
             rests.append(rest)
         block = _parse_block(path, rests, starts, dim)
+        _check_finite_block(path, block, rests, starts)
         words.extend(words_block)
         blocks.append(block)
         count += len(lines)
@@ -322,9 +394,20 @@ def _read_text(path, f, format, limit):
     return words, matrix
 
 
+def _check_finite_block(path, block, rests, starts):
+    finite = np.isfinite(block)
+    if not finite.all():
+        row, col = (int(x) for x in np.argwhere(~finite)[0])
+        value = rests[row].split()[col] if col < len(rests[row].split()) else "?"
+        raise WordvecError(f"{path}: line {starts[row]}: value {col + 1} ({value[:20]!r}) is "
+                           "NaN, infinite or beyond float32's range")
+
+
 def _parse_block(path, rests, starts, dim):
     try:
-        block = np.loadtxt(rests, dtype=np.float32, comments=None, ndmin=2)
+        with warnings.catch_warnings():  # (e.g. "input contained no data": reported below)
+            warnings.simplefilter("ignore")
+            block = np.loadtxt(rests, dtype=np.float32, comments=None, ndmin=2)
     except ValueError:
         block = None
     if block is not None and block.shape == (len(rests), dim):
@@ -346,29 +429,51 @@ def _parse_block(path, rests, starts, dim):
 
 
 # ---- description ------------------------------------------------------------------------------
+_GZIP_MAX_RATIO = 1100  # deflate expands at most ~1032x: a compressed file holds no more
+
+
 def describe(path):
     """``{"path", "format", "words", "dim", "compressed"}`` for any vectors file or model folder.
 
-    word2vec files are described from their header; GloVe files are counted (one read).
+    word2vec files are described from their header, checked against the file's size (a header
+    that promises more than the file can hold is an error); GloVe files are counted (one read);
+    a native folder's header is checked against its vectors array.
     """
     path = os.fspath(path)
     fmt = detect(path)
     info = {"path": path, "format": fmt, "compressed": False}
     if fmt == "native":
         header = native.read_header(path)
+        native.check_vectors_shape(path, header)
         info.update(words=header.get("vocab_size"), dim=header.get("dim"),
                     kind=header.get("kind"), wordvec_version=header.get("wordvec_version"))
         return info
     with _open_raw(path) as f:
-        info["compressed"] = isinstance(f, gzip.GzipFile)
-        first = f.readline()
-        if fmt != "glove":
-            info["words"], info["dim"] = _parse_header(first.decode("latin-1"))
-            return info
-        info["dim"] = len(first.split()) - 1
-        lines, last = 1, b"\n"
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
+        try:
+            compressed = isinstance(f, gzip.GzipFile)
+            info["compressed"] = compressed
+            first = f.readline(4096)
+            if fmt != "glove":
+                n, dim = _parse_header(first[3:] if first.startswith(b"\xef\xbb\xbf") else first)
+                if n and dim < 1:
+                    raise WordvecError(f"{path}: line 1: the header gives dimension {dim}; "
+                                       "vectors need >= 1")
+                size = os.path.getsize(path)
+                per_row = 4 * dim + 2 if fmt == "word2vec-binary" else 2 * dim + 2
+                if compressed and n * per_row > _GZIP_MAX_RATIO * size:
+                    raise WordvecError(
+                        f"{path}: the header promises {n:,} words of dimension {dim:,}, more "
+                        f"than a compressed file of {size:,} bytes can hold (corrupt header)")
+                if not compressed:
+                    _check_promise(path, n, dim, per_row, size - len(first), "data")
+                info["words"], info["dim"] = n, dim
+                return info
+            info["dim"] = len(first.split()) - 1
+            lines, last = 1, b"\n"
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        except _READ_ERRORS as e:
+            raise WordvecError(f"{path}: corrupt or unreadable file ({e})") from None
         info["words"] = lines + (last != b"\n")  # (blank lines, if any, are counted too)
     return info

@@ -13,6 +13,7 @@ without locks (Hogwild), each in a Numba ``nogil`` kernel.
 """
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,7 @@ from .errors import WordvecError
 from .vectors import Vectors
 
 BLOCK = 1 << 14  # entries per shuffled block
+STEP_BLOCKS = 32  # blocks per kernel call (a signal stops the threads within one call)
 GRAD_CLIP = 100.0
 VECTOR_MODES = ("sum", "word", "concat")
 _MAGIC = np.int32(0x5F3759DF)
@@ -140,8 +142,14 @@ def _validate(dim, window, x_max, power, alpha, epochs, threads, vectors, memory
 
 
 def _entries(matrix):
-    """CSR -> (rows int32, cols int32, vals float32) of the positive entries."""
+    """CSR -> (rows int32, cols int32, vals float32) of the positive entries.
+
+    ``matrix`` has been checked (:func:`wordvec.cooccur.validate_cooccurrence`): the kernels
+    index the vectors with these rows and columns unchecked.
+    """
     m = matrix.tocsr()
+    if m.shape[0] >= 2**31:
+        raise WordvecError(f"a vocabulary of {m.shape[0]:,} words is too large for GloVe")
     counts = np.diff(m.indptr)
     rows = np.repeat(np.arange(m.shape[0], dtype=np.int32), counts)
     cols = m.indices.astype(np.int32, copy=True)
@@ -157,18 +165,23 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
                 vectors="sum", memory_gb=4.0, distance_weighting=True, tmpdir=None):
     """Train GloVe vectors on an EncodedCorpus, or on a saved co-occurrence ``.npz``.
 
-    ``cooccur`` names a file written by ``wordvec cooccur`` (then ``corpus`` may be None and the
+    ``cooccur`` names a file written by ``wordvec cooccur``, or is a ``(sparse matrix,
+    Vocabulary)`` pair, checked like a file's contents (then ``corpus`` may be None and the
     vocabulary comes from the file; ``window``/``symmetric`` are those it was counted with).
     ``vectors``: ``"sum"`` (W + W̃, the default), ``"word"`` (W) or ``"concat"`` ([W, W̃]).
     Returns :class:`~wordvec.vectors.Vectors` with ``meta`` = kind, params, stats.
     """
-    from .cooccur import count_cooccurrence, load_cooccurrence
+    from .cooccur import count_cooccurrence, load_cooccurrence, validate_pair
     _validate(dim, window, x_max, power, alpha, epochs, threads, vectors, memory_gb)
     n_threads = int(threads or os.cpu_count() or 1)
     stats = {}
     t0 = time.perf_counter()
     if cooccur is not None:
-        matrix, vocab, cparams = load_cooccurrence(cooccur, with_params=True)
+        if isinstance(cooccur, (str, os.PathLike)):
+            matrix, vocab, cparams = load_cooccurrence(cooccur, with_params=True)  # checked
+        else:  # a (matrix, Vocabulary) pair from Python: checked as a file's would be
+            matrix, vocab = validate_pair(cooccur)
+            cooccur, cparams = "<in-memory matrix>", {}
         if corpus is not None and list(corpus.vocab.words) != list(vocab.words):
             raise WordvecError(f"{cooccur}: its vocabulary differs from the corpus's")
         window = cparams.get("window", window)
@@ -179,6 +192,9 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
     else:
         if corpus is None:
             raise WordvecError("GloVe needs a corpus or a co-occurrence file (--cooccur)")
+        from .training import check_trainable
+        # no co-occurrence at all: fail now, not after counting
+        check_trainable(corpus, "nothing to train: no co-occurrences")
         vocab = corpus.vocab
         matrix = count_cooccurrence(corpus, window=window, symmetric=symmetric,
                                     distance_weighting=distance_weighting, memory_gb=memory_gb,
@@ -213,11 +229,26 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=epochs, unit="epoch", desc="glove", leave=False)
+
+        from .training import bar_disable
+        bar = tqdm(total=epochs, unit="epoch", desc="glove", leave=False, disable=bar_disable())
+    stop = threading.Event()  # set on an error or a signal: the threads end within a step
+
     def run(share):
-        return _epoch(rows, cols, vals, share, W, C, bw, bc, GW, GC, gbw, gbc, *consts)
+        # a thread's share of an epoch in steps of STEP_BLOCKS blocks, so that a signal stops
+        # the training within a fraction of a second (the same blocks in the same order)
+        cost, bad = 0.0, 0
+        for i in range(0, len(share), STEP_BLOCKS):
+            if stop.is_set():
+                break
+            c, b = _epoch(rows, cols, vals, share[i:i + STEP_BLOCKS], W, C, bw, bc, GW, GC,
+                          gbw, gbc, *consts)
+            cost += c
+            bad += b
+        return cost, bad
 
     pool = ThreadPoolExecutor(max_workers=n_threads)
+    ok = False
     try:
         for epoch in range(epochs):
             order = rng.permutation(n_blocks).astype(np.int64)
@@ -234,9 +265,18 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
             if bar is not None:
                 bar.set_postfix(loss=f"{loss:.5f}")
                 bar.update(1)
+        ok = True
     finally:
-        pool.shutdown()
+        stop.set()
+        while True:  # wait for the threads (each ends within a step) before anything goes
+            try:
+                pool.shutdown(wait=True)
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C: the clean-up still waits
+                pass
         if bar is not None:
+            if not ok:  # after an error or a signal the message is the only line
+                bar.leave = False
             bar.close()
     stats["train_seconds"] = round(time.perf_counter() - t1, 3)
     stats["loss"] = losses

@@ -41,6 +41,7 @@ tf-idf mode a one-line corpus (text8) becomes documents of 10,000 tokens.
 """
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -228,9 +229,13 @@ def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=30
     _say(progress, f"SVD ({svd}) of a {M.shape[0]:,} x {M.shape[1]:,} matrix, "
                    f"{M.nnz:,} non-zeros, to {dim} dimensions")
     t0 = time.perf_counter()
-    U, s, V, info = truncated_svd(M, dim, method=svd, n_iter=svd_iter, oversample=oversample,
-                                  seed=seed, threads=threads, right=bool(add_context),
-                                  progress=progress)
+    try:
+        U, s, V, info = truncated_svd(M, dim, method=svd, n_iter=svd_iter,
+                                      oversample=oversample, seed=seed, threads=threads,
+                                      right=bool(add_context), progress=_bars(progress))
+    except BaseException:
+        _clear_bars()  # an error or a signal: its message must be the only line
+        raise
     del M
     W = word_vectors(U, s, V if add_context else None, eig)
     stats["svd_seconds"] = round(time.perf_counter() - t0, 3)
@@ -303,8 +308,10 @@ def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, ne
                  threads, progress, stats):
     t0 = time.perf_counter()
     if cooccur is not None:
-        if isinstance(cooccur, tuple):
-            counts, vocab = cooccur
+        if not isinstance(cooccur, (str, os.PathLike)):
+            from .cooccur import validate_pair
+
+            counts, vocab = validate_pair(cooccur)  # checked as a file's would be
         else:
             from .cooccur import load_cooccurrence
 
@@ -312,7 +319,10 @@ def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, ne
         stats["cooccur_loaded"] = True
     else:
         from .cooccur import count_cooccurrence
+        from .training import check_trainable
 
+        # no co-occurrence at all: fail now, not after counting
+        check_trainable(corpus, "nothing to train: no co-occurrences")
         vocab = corpus.vocab
         counts = count_cooccurrence(corpus, window=window, symmetric=bool(symmetric),
                                     distance_weighting=distance_weighting, memory_gb=memory_gb,
@@ -362,8 +372,28 @@ def _check_int(name, value, minimum):
         raise WordvecError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
+def _bars(progress):
+    """Whether to show progress: asked for, and (for the CLI) stderr is a terminal."""
+    if not progress:
+        return False
+    from . import _bars_terminal_only
+    return not _bars_terminal_only or sys.stderr.isatty()
+
+
+def _clear_bars():
+    """Close every open progress bar without leaving a line (after an error or a signal)."""
+    try:
+        from tqdm import tqdm
+
+        for bar in list(getattr(tqdm, "_instances", ())):
+            bar.leave = False
+            bar.close()
+    except Exception:  # noqa: BLE001 - a bar must never hide the real error
+        pass
+
+
 def _say(progress, message):
-    if progress:
+    if _bars(progress):
         from tqdm.auto import tqdm
 
-        tqdm.write(message)
+        tqdm.write(message, file=sys.stderr)

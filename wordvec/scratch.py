@@ -103,6 +103,7 @@ def clean_stale(folder, pattern, notice=True):
     """
     regex = re.compile(pattern.format(tag=_TAG_RE))
     removed = []
+    total = 0
     try:
         names = os.listdir(folder or ".")
     except OSError:
@@ -127,9 +128,13 @@ def clean_stale(folder, pattern, notice=True):
         except OSError:
             continue
         removed.append(path)
-        if notice:
-            say(f"wordvec: removed stale scratch left by a wordvec process that is gone: {path} "
-                f"({_human(size)})")
+        total += size
+    if notice and len(removed) == 1:
+        say(f"wordvec: removed stale scratch left by a wordvec process that is gone: "
+            f"{removed[0]} ({_human(total)})")
+    elif notice and removed:  # one line, however many
+        say(f"wordvec: removed stale scratch left by wordvec processes that are gone: "
+            f"{len(removed)} items in {folder or '.'} ({_human(total)})")
     return removed
 
 

@@ -89,6 +89,17 @@ def make_jobs(offsets, job_tokens=None):
     return bounds
 
 
+def check_trainable(corpus, what="nothing to train"):
+    """Refuse, up front, a corpus where no word has a context: no sentence (line) holds two
+    in-vocabulary words, so training would leave the vectors as initialised."""
+    offsets = np.asarray(corpus.offsets)
+    if len(offsets) < 2 or int(np.max(offsets[1:] - offsets[:-1])) < 2:
+        raise WordvecError(
+            f"{what}: no line of the corpus has two in-vocabulary words (a line is a "
+            "sentence and context windows do not cross lines); use a corpus of longer lines "
+            "or lower --min-count")
+
+
 def default_threads(threads):
     if threads is None:
         return max(1, os.cpu_count() or 1)
@@ -217,19 +228,28 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
             t.join()
         if bar is not None:
             refresh()
-    except KeyboardInterrupt:
+    except BaseException:
+        # Ctrl-C, SIGTERM (Terminated) or an error here: the threads stop after their current
+        # job (a bounded amount of work) and are waited for before any clean-up runs
         with shared.lock:
             shared.stop = True
         for t in pool:
-            t.join()
+            while t.is_alive():
+                try:
+                    t.join(0.25)
+                except KeyboardInterrupt:  # a second Ctrl-C: keep waiting
+                    pass
+        _close_bar(bar, ok=False)
         raise
-    finally:
-        if bar is not None:
-            bar.close()
     wall = time.perf_counter() - t0
-    if shared.error is not None:
-        raise shared.error
-    _check_finite(check, None)
+    try:
+        if shared.error is not None:
+            raise shared.error
+        _check_finite(check, None)
+    except BaseException:
+        _close_bar(bar, ok=False)
+        raise
+    _close_bar(bar, ok=True)
     done = int(prog.sum())
     words = int(shared.words.sum())
     trained = int(shared.trained.sum())
@@ -294,4 +314,24 @@ def _bar(progress, total, desc):
         return None
     from tqdm import tqdm
     return tqdm(total=total, desc=desc, unit="w", unit_scale=True, dynamic_ncols=True,
-                mininterval=0.5, smoothing=0.1)
+                mininterval=0.5, smoothing=0.1, disable=bar_disable())
+
+
+def bar_disable():
+    """tqdm's ``disable`` argument for wordvec's bars: None (only where stderr is a terminal:
+    the CLI sets ``wordvec._bars_terminal_only``) or False (Python callers that pass
+    progress=True get a bar anywhere: a notebook's stderr is not a terminal)."""
+    from . import _bars_terminal_only
+    return None if _bars_terminal_only else False
+
+
+def _close_bar(bar, ok):
+    """Close a bar; after an error or a signal clear it, so the message is the only line."""
+    if bar is None:
+        return
+    try:
+        if not ok:
+            bar.leave = False
+        bar.close()
+    except Exception:  # noqa: BLE001 - a bar must never hide the real error
+        pass

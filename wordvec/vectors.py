@@ -118,7 +118,7 @@ class Vectors:
         return self._top(query, exclude, topn, restrict)
 
     def _top(self, query, exclude, topn, restrict):
-        unit = self.unit if restrict is None else self.unit[:restrict]
+        unit = self.unit if restrict is None else self.unit[:_positive("restrict", restrict)]
         norm = np.linalg.norm(query)
         scores = unit @ (query / norm if norm > 0 else query)
         return self._rank(scores, exclude, topn)
@@ -128,7 +128,7 @@ class Vectors:
         for i in exclude:
             if i < len(scores):
                 scores[i] = -np.inf
-        k = min(topn, len(scores))
+        k = min(_positive("topn", topn), len(scores))
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
@@ -146,7 +146,7 @@ class Vectors:
             return self.most_similar(positive=[a, c], negative=[b], topn=topn, restrict=restrict)
         if method != "mul":
             raise WordvecError(f"unknown analogy method {method!r}: use 'add' or 'mul'")
-        unit = self.unit if restrict is None else self.unit[:restrict]
+        unit = self.unit if restrict is None else self.unit[:_positive("restrict", restrict)]
         va, vb, vc = (self.unit_vector(w) for w in (a, b, c))
         scores = cos_mul(unit @ va, unit @ vb, unit @ vc)
         exclude = [self.index[w] for w in (a, b, c) if w in self.index]
@@ -162,6 +162,13 @@ class Vectors:
         mean = vecs.mean(axis=0)
         mean /= np.linalg.norm(mean) or 1.0
         return words[int(np.argmin(vecs @ mean))]
+
+
+def _positive(name, value):
+    """``value`` as an int >= 1 (a negative slice bound would silently mean "all but the last")."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise WordvecError(f"{name} must be a positive integer (got {value!r})")
+    return int(value)
 
 
 def cos_mul(sim_a, sim_b, sim_c, eps=1e-3):

@@ -6,12 +6,23 @@ loaded as ``word count`` lines, the format of word2vec's ``-save-vocab`` and Glo
 """
 
 import os
+import re
 
 import numpy as np
 from numba import njit
 
 from .errors import WordvecError
 from .io_util import atomic_write
+
+BAD_WORD = re.compile(r"[ \t\n\r\v\f\x00]")  # ASCII whitespace or NUL: never in a word on disk
+
+
+def check_words(words, what):
+    """Refuse words a whitespace-separated file cannot give back (empty, ASCII whitespace, NUL)."""
+    for i, w in enumerate(words):
+        if not isinstance(w, str) or not w or BAD_WORD.search(w):
+            raise WordvecError(f"cannot write {what}: word {i + 1} ({str(w)[:40]!r}) is empty or "
+                               "contains whitespace or NUL")
 
 
 class Vocabulary:
@@ -76,33 +87,67 @@ class Vocabulary:
         return _huffman(self.counts)
 
     # ---- files ---------------------------------------------------------------------------
-    def save(self, path):
-        """Write ``word count`` lines (atomically)."""
-        with atomic_write(path, "w", encoding="utf-8") as f:
+    def save(self, path, *, force=False, inputs=()):
+        """Write ``word count`` lines (atomically; see :func:`wordvec.outputs.check_output`)."""
+        check_words(self.words, "a vocabulary file")
+        with atomic_write(path, "w", kind="vocab", force=force, inputs=inputs, encoding="utf-8") as f:
             for w, c in zip(self.words, self.counts.tolist()):
                 f.write(f"{w} {c}\n")
 
     @classmethod
     def load(cls, path):
-        """Read ``word count`` lines (ours, word2vec's ``-save-vocab``, GloVe's ``vocab_count``)."""
+        """Read ``word count`` lines (ours, word2vec's ``-save-vocab``, GloVe's ``vocab_count``).
+
+        Checked line by line: UTF-8 text (no binary or NUL bytes), two fields separated by ASCII
+        whitespace (a word may hold any other character), a count of plain digits >= 0, each
+        word once, and a total that fits 64 bits. Errors name the file and line.
+        """
+        path = os.fspath(path)
         if not os.path.isfile(path):
             raise WordvecError(f"no such vocabulary file: {path!r}")
-        words, counts = [], []
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for n, line in enumerate(f, 1):
-                parts = line.split()
-                if not parts:
-                    continue
-                if len(parts) != 2:
-                    raise WordvecError(f"{path}:{n}: expected 'word count', got {line.strip()[:60]!r}")
-                try:
-                    counts.append(int(parts[1]))
-                except ValueError:
-                    raise WordvecError(f"{path}:{n}: count {parts[1][:20]!r} is not an integer") from None
-                words.append(parts[0])
+        words, counts, seen = [], [], {}
+        total = 0
+        try:
+            with open(path, "rb") as f:
+                for n, raw in enumerate(f, 1):
+                    if b"\x00" in raw:
+                        raise WordvecError(f"{path}:{n}: a NUL byte: a binary file, not a "
+                                           "vocabulary")
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise WordvecError(f"{path}:{n}: not UTF-8 text (a binary or "
+                                           "differently encoded file?)") from None
+                    parts = _ASCII_WS.split(line.strip(_ASCII_WS_CHARS))
+                    if parts == [""]:
+                        continue
+                    if len(parts) != 2:
+                        raise WordvecError(f"{path}:{n}: expected 'word count', "
+                                           f"got {line.strip()[:60]!r}")
+                    w, c = parts
+                    if not (c.isascii() and c.isdigit()) or len(c) > 19:
+                        raise WordvecError(f"{path}:{n}: count {c[:20]!r} is not an integer "
+                                           "from 0 to 2**62")
+                    count = int(c)
+                    total += count
+                    if count > 2**62 or total >= 2**63:
+                        raise WordvecError(f"{path}:{n}: count {c} is too large (the counts "
+                                           "must add up to less than 2**63)")
+                    if w in seen:
+                        raise WordvecError(f"{path}:{n}: the word {w[:60]!r} is also on line "
+                                           f"{seen[w]}")
+                    seen[w] = n
+                    words.append(w)
+                    counts.append(count)
+        except OSError as e:
+            raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
         if not words:
             raise WordvecError(f"vocabulary file {path!r} is empty")
         return cls(words, counts)
+
+
+_ASCII_WS_CHARS = " \t\n\r\v\f"
+_ASCII_WS = re.compile(f"[{_ASCII_WS_CHARS}]+")
 
 
 def build_alias(p):

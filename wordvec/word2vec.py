@@ -25,7 +25,7 @@ from . import native
 from . import w2v_kernels as K
 from .encode import EncodedCorpus, encode
 from .errors import WordvecError
-from .training import default_threads, run_jobs
+from .training import check_trainable, default_threads, run_jobs
 from .vectors import Vectors
 from .vocab import Vocabulary
 
@@ -124,6 +124,7 @@ def train_arrays(corpus, W, C, p, progress=True):
         raise WordvecError("the corpus has no in-vocabulary words to train on")
     if p["loss"] == "hs" and len(corpus.vocab) < 2:
         raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
+    check_trainable(corpus)
     job = make_job(corpus, W, C, p)
     stats = run_jobs(corpus, job, epochs=p["epochs"], alpha=p["alpha"], min_alpha=p["min_alpha"],
                      threads=p["threads"], seed=p["seed"], weights=(W, C), progress=progress,
@@ -222,7 +223,12 @@ class Word2Vec:
         model = cls(min_count=extra.get("min_count", 5), max_vocab=extra.get("max_vocab"),
                     lowercase=extra.get("lowercase", False), **params)
         model.vocab = Vocabulary(v.words, v.counts)
+        out = arrays["output"]
+        want = (max(len(v.words) - 1, 1) if params.get("loss") == "hs" else len(v.words), v.dim)
+        if out.shape != want or out.dtype.kind != "f":
+            raise WordvecError(f"{path}: output weights of shape {out.shape} ({out.dtype}) do not "
+                               f"fit {len(v.words)} words x {v.dim} dims")
         model.W = np.array(v.matrix, dtype=np.float32)
-        model.C = np.array(arrays["output"], dtype=np.float32)
+        model.C = np.array(out, dtype=np.float32)
         model.stats = [v.meta.get("stats", {})]
         return model
