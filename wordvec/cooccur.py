@@ -44,6 +44,7 @@ from . import diskio
 from . import scratch as scratch_names
 from .errors import WordvecError
 from .io_util import atomic_write
+from .training import bar_disable, close_bar
 from .vocab import BAD_WORD, Vocabulary
 
 EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -393,7 +394,7 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
                 w.join(0.25)
         if errors:
             raise errors[0]
-        _close_bar(bar, ok=True)
+        close_bar(bar, ok=True)
         bar = None
         _fold_hot(hot, dense, dstart)
         hot = None  # noqa: F841 - free it before the merge
@@ -412,7 +413,7 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
                     w.join(0.25)
                 except KeyboardInterrupt:  # a second Ctrl-C: keep waiting, the clean-up must run
                     pass
-        _close_bar(bar, ok=False)
+        close_bar(bar, ok=False)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -534,22 +535,8 @@ def _bar(progress, total):
     if not progress:
         return None
     from tqdm import tqdm
-
-    from .training import bar_disable
     return tqdm(total=total, unit="tok", unit_scale=True, desc="co-occurrence", leave=False,
                 disable=bar_disable())
-
-
-def _close_bar(bar, ok):
-    """Close a bar; after an error or a signal clear it, so the message is the only line."""
-    if bar is None:
-        return
-    try:
-        if not ok:
-            bar.leave = False
-        bar.close()
-    except Exception:  # noqa: BLE001 - a bar must never hide the real error
-        pass
 
 
 # ---- files ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from .errors import WordvecError
+from .training import bar_disable, check_trainable, close_bar
 from .vectors import Vectors
 
 BLOCK = 1 << 14  # entries per shuffled block
@@ -192,7 +193,6 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
     else:
         if corpus is None:
             raise WordvecError("GloVe needs a corpus or a co-occurrence file (--cooccur)")
-        from .training import check_trainable
         # no co-occurrence at all: fail now, not after counting
         check_trainable(corpus, "nothing to train: no co-occurrences")
         vocab = corpus.vocab
@@ -230,7 +230,6 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
     if progress:
         from tqdm import tqdm
 
-        from .training import bar_disable
         bar = tqdm(total=epochs, unit="epoch", desc="glove", leave=False, disable=bar_disable())
     stop = threading.Event()  # set on an error or a signal: the threads end within a step
 
@@ -274,10 +273,7 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
                 break
             except KeyboardInterrupt:  # a second Ctrl-C: the clean-up still waits
                 pass
-        if bar is not None:
-            if not ok:  # after an error or a signal the message is the only line
-                bar.leave = False
-            bar.close()
+        close_bar(bar, ok)  # after an error or a signal the message is the only line
     stats["train_seconds"] = round(time.perf_counter() - t1, 3)
     stats["loss"] = losses
     stats["threads"] = n_threads

@@ -239,7 +239,7 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
                     t.join(0.25)
                 except KeyboardInterrupt:  # a second Ctrl-C: keep waiting
                     pass
-        _close_bar(bar, ok=False)
+        close_bar(bar, ok=False)
         raise
     wall = time.perf_counter() - t0
     try:
@@ -247,9 +247,9 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
             raise shared.error
         _check_finite(check, None)
     except BaseException:
-        _close_bar(bar, ok=False)
+        close_bar(bar, ok=False)
         raise
-    _close_bar(bar, ok=True)
+    close_bar(bar, ok=True)
     done = int(prog.sum())
     words = int(shared.words.sum())
     trained = int(shared.trained.sum())
@@ -325,7 +325,7 @@ def bar_disable():
     return None if _bars_terminal_only else False
 
 
-def _close_bar(bar, ok):
+def close_bar(bar, ok):
     """Close a bar; after an error or a signal clear it, so the message is the only line."""
     if bar is None:
         return
