@@ -138,10 +138,6 @@ def main():
     # SIGTERM/SIGHUP raise Terminated (a KeyboardInterrupt) in the main thread, so every clean-up
     # path of Ctrl-C runs for them too. Only the first one raises: a second signal must not
     # abort the clean-up the first one started. A SIGHUP ignored by the caller (nohup) stays so.
-    import signal
-
-    from .errors import Terminated
-
     raised = []
 
     def _terminate(signum, frame):
