@@ -452,10 +452,9 @@ def test_row_overlap_counts_repeated_rows():
 
 
 # ---- GloVe reference ----------------------------------------------------------------------------
-def ref_glove(entries, W, C, bw, bc, x_max, power, eta, clip):
-    W, C, bw, bc = (a.astype(np.float64) for a in (W, C, bw, bc))
-    GW, GC = np.ones_like(W), np.ones_like(C)
-    gbw, gbc = np.ones_like(bw), np.ones_like(bc)
+def ref_glove(entries, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip):
+    W, C, bw, bc, GW, GC, gbw, gbc = (a.astype(np.float64)
+                                      for a in (W, C, bw, bc, GW, GC, gbw, gbc))
     cost = 0.0
     for r, c, x in entries:
         diff = W[r] @ C[c] + bw[r] + bc[c] - math.log(x)
@@ -476,7 +475,10 @@ def ref_glove(entries, W, C, bw, bc, x_max, power, eta, clip):
 
 
 @pytest.mark.parametrize("clip", [100.0, 0.05])
-def test_glove_epoch_matches_reference(clip):
+@pytest.mark.parametrize("sums", ["ones", "grown"])
+def test_glove_epoch_matches_reference(clip, sums):
+    """``sums``: AdaGrad's squared-gradient sums as glove.c starts them (1) or as a later epoch
+    finds them (1..9, so that 1/sqrt(G) matters from the first update)."""
     rng = np.random.default_rng(2)
     n, dim = 6, 5
     W = (rng.random((n, dim)) - 0.5).astype(np.float32)
@@ -490,9 +492,12 @@ def test_glove_epoch_matches_reference(clip):
     cols = np.array([e[1] for e in entries], dtype=np.int32)
     vals = np.array([e[2] for e in entries], dtype=np.float32)
     x_max, power, eta = 100.0, 0.75, 0.05
-    want = ref_glove(entries, W, C, bw, bc, x_max, power, eta, clip)
     GW, GC = np.ones_like(W), np.ones_like(C)
     gbw, gbc = np.ones_like(bw), np.ones_like(bc)
+    if sums == "grown":
+        for a in (GW, GC, gbw, gbc):
+            a += (rng.random(a.shape) * 8).astype(np.float32)
+    want = ref_glove(entries, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip)
     W0 = W.copy()
     f32 = np.float32
     cost, bad = G._epoch(rows, cols, vals, np.array([0], dtype=np.int64), W, C, bw, bc, GW, GC,

@@ -268,3 +268,55 @@ def test_uniform_draws_cover_their_range():
     got = np.bincount([next_below(state, 7) for _ in range(35_000)], minlength=7)
     assert len(got) == 7
     assert got / 35_000 == pytest.approx(np.full(7, 1 / 7), abs=0.012)
+
+
+# ---- subsampling, initialisation, random streams -----------------------------------------------
+def test_keep_probabilities_follow_word2vec_c():
+    """word2vec.c: keep a word of count f with (sqrt(f / (s T)) + 1) (s T) / f, T all tokens."""
+    counts = np.array([50_000, 5_000, 500, 50, 5])
+    vocab = Vocabulary([f"w{i}" for i in range(5)], counts)
+    s, total = 1e-3, counts.sum()
+    want = np.minimum((np.sqrt(counts / (s * total)) + 1) * (s * total) / counts, 1.0)
+    assert vocab.keep_probabilities(s) == pytest.approx(want, rel=1e-6)
+    assert want[0] < 0.2 and want[-1] == 1.0  # the case is not trivial
+    assert np.all(vocab.keep_probabilities(0) == 1.0)
+
+
+def test_words_kept_by_the_kernels_match_the_keep_probabilities():
+    corpus = zipf_corpus(n_tokens=60_000)
+    v = train_word2vec(corpus, dim=4, epochs=2, sample=1e-2, threads=1, progress=False)
+    keep = corpus.vocab.keep_probabilities(1e-2)
+    want = 2 * float(np.sum(corpus.vocab.counts * keep))
+    assert keep.min() < 0.5
+    assert v.meta["stats"]["words_trained"] == pytest.approx(want, rel=0.01)
+
+
+def test_initial_weights():
+    """word2vec: input rows uniform in [-1/dim, 1/dim) (gensim 4), output rows zero; fastText:
+    every input row uniform in [-1/dim, 1/dim)."""
+    from wordvec.fasttext import init_input
+    vocab = Vocabulary([f"w{i}" for i in range(400)], np.arange(400, 0, -1))
+    for loss, rows in (("ns", 400), ("hs", 399)):
+        W, C = init_weights(vocab, w2v_params({"dim": 50, "loss": loss}))
+        assert W.shape == (400, 50) and C.shape == (rows, 50) and not C.any()
+        assert -1 / 50 <= W.min() < -0.95 / 50 and 0.95 / 50 < W.max() < 1 / 50
+        assert abs(W.mean()) < 0.02 / 50
+    W = init_input(1000, 40, seed=3)
+    assert -1 / 40 <= W.min() < -0.95 / 40 and 0.95 / 40 < W.max() < 1 / 40
+    assert abs(W.mean()) < 0.02 / 40
+
+
+def test_each_epoch_and_job_has_its_own_random_stream():
+    vocab = Vocabulary(["a"], [1000])
+    corpus = EncodedCorpus.from_arrays(vocab, [[0] * 10] * 100)
+    states = []
+
+    def job(first, last, rng, progress, slot, schedule):
+        states.append(int(rng[0]))
+        words = int(corpus.offsets[last] - corpus.offsets[first])
+        progress[slot] += words
+        return 0.0, 0, words, words
+
+    run_jobs(corpus, job, epochs=3, alpha=0.1, min_alpha=0.0, threads=1, seed=5, progress=False,
+             job_tokens=100)
+    assert len(states) == 30 and len(set(states)) == 30
