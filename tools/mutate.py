@@ -15,6 +15,7 @@ tests/conftest.py, so no stale compiled kernel hides the change; the folder is r
 runs the tests relevant to that file with ``pytest -x``, restores the file byte for byte (also
 on Ctrl-C), and records "caught" (some test failed) or "missed" (all passed). A mutation that
 does not apply (its ``old`` text is gone) is reported as stale, so the list cannot rot unseen.
+The selected tests are first run once unmutated (a failing suite would "catch" everything).
 The summary gives the score overall and for the training kernels; the exit status is 1 if any
 mutation was missed or stale.
 
@@ -212,9 +213,31 @@ MUTATIONS = [
     # ---- outside the kernels ---------------------------------------------------------------
     Mutation("atomic-write-direct", "wordvec/io_util.py",
              '    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)',
-             '    tmp = path + ".tmp"\n    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
+             '    fd, tmp = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), path',
              ["tests/test_formats.py", "tests/test_cli_train.py", "tests/test_vocab.py"],
              why="atomic_write writes straight to the target"),
+    Mutation("glove-counts-always-weighted", GL,
+             "distance_weighting=distance_weighting, memory_gb=memory_gb,",
+             "distance_weighting=True, memory_gb=memory_gb,", ["tests/test_cli_train.py", GL_TESTS[2]],
+             why="GloVe's --no-distance-weighting does not reach the counter"),
+    Mutation("cli-cooccur-always-symmetric", "wordvec/cli.py",
+             "m = count_cooccurrence(enc, window=window, symmetric=symmetric,",
+             "m = count_cooccurrence(enc, window=window, symmetric=True,",
+             ["tests/test_cli_train.py", "tests/test_cli.py"],
+             why="'wordvec cooccur --asymmetric' counts both sides"),
+    Mutation("lowercase-token-lists", "wordvec/encode.py",
+             "s = [w.lower() for w in s] if lowercase else list(s)", "s = list(s)",
+             ["tests/test_cli_train.py", "tests/test_corpus.py", "tests/test_vocab.py"],
+             why="encode(lowercase=True) ignored for token lists"),
+    Mutation("lowercase-files", "wordvec/encode.py", "        if lowercase:\n            text = text.lower()",
+             "        if False:\n            text = text.lower()",
+             ["tests/test_cli_train.py", "tests/test_corpus.py", "tests/test_vocab.py"],
+             why="--lowercase ignored for text files"),
+    Mutation("native-newer-format-accepted", "wordvec/native.py",
+             'if header.get("format_version", 0) > FORMAT_VERSION:',
+             'if header.get("format_version", 0) > FORMAT_VERSION + 1:',
+             ["tests/test_cli_train.py", "tests/test_formats.py", "tests/test_cli.py"],
+             why="a model of a newer format is read as if it were ours"),
     Mutation("cooccur-always-symmetric", "wordvec/cooccur.py", "elif symmetric:", "elif True:",
              ["tests/test_cooccur.py", "tests/test_cli_train.py"],
              why="asymmetric counting counts right contexts too"),
@@ -235,6 +258,16 @@ def apply(m, text):
     return text[:at] + m.new + text[at + len(m.old):]
 
 
+WHOLE_SUITE = False  # --whole-suite: every mutation against all of tests/
+
+
+def existing(tests):
+    """The test files that exist (all of tests/ if none does, or with --whole-suite)."""
+    if WHOLE_SUITE:
+        return ["tests"]
+    return [t for t in tests if (ROOT / t).exists()] or ["tests"]
+
+
 def run_one(m, python, verbose):
     path = ROOT / m.path
     original = path.read_bytes()
@@ -242,11 +275,13 @@ def run_one(m, python, verbose):
     if mutated is None:
         return "stale", 0.0
     cache = tempfile.mkdtemp(prefix="wordvec-mutate-numba-")
-    env = {**os.environ, "WORDVEC_NUMBA_CACHE_DIR": cache, "PYTHONDONTWRITEBYTECODE": "1"}
+    # NUMBA_CACHE_DIR too, for a tree without tests/conftest.py (e.g. an older checkout)
+    env = {**os.environ, "WORDVEC_NUMBA_CACHE_DIR": cache, "NUMBA_CACHE_DIR": cache,
+           "PYTHONDONTWRITEBYTECODE": "1"}
     t0 = time.perf_counter()
     try:
         path.write_text(mutated, encoding="utf-8")
-        cmd = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *m.tests]
+        cmd = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *existing(m.tests)]
         out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     finally:
         path.write_bytes(original)
@@ -269,12 +304,29 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
     ap.add_argument("-v", "--verbose", action="store_true", help="show pytest's output")
     ap.add_argument("--python", default=sys.executable, help="interpreter that runs pytest")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the first run of the selected tests without any mutation")
+    ap.add_argument("--whole-suite", action="store_true",
+                    help="run all of tests/ for every mutation (slow; e.g. to score an old suite)")
     args = ap.parse_args()
+    global WHOLE_SUITE
+    WHOLE_SUITE = args.whole_suite
     todo = [m for m in MUTATIONS if args.k in m.name and (m.kernel or not args.kernels)]
     if args.list:
         for m in todo:
             print(f"{m.name:34s} {'kernel ' if m.kernel else '       '}{m.path}: {m.why}")
         return 0
+    if not todo:
+        print("no mutation matches")
+        return 1
+    if not args.no_baseline:  # a suite that fails unmutated would "catch" every mutation
+        files = sorted({t for m in todo for t in existing(m.tests)})
+        out = subprocess.run([args.python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                              *files], cwd=ROOT, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stdout[-3000:])
+            print("the tests fail WITHOUT any mutation: fix them first", file=sys.stderr)
+            return 2
     results = []
     for m in todo:
         status, secs = run_one(m, args.python, args.verbose)
