@@ -294,7 +294,8 @@ def test_agreement_with_gensim(gensim_model, capsys):
     lines = [f"analogy questions-words: gensim {100 * score:.3f}% ({n_gensim} questions), "
              f"wordvec {100 * ours['accuracy']:.3f}% ({ours['questions']} questions)"]
     assert ours["questions"] == n_gensim
-    assert abs(100 * ours["accuracy"] - 100 * score) <= 0.1
+    # the model is near-random (~1.4 %): agree on the count of right answers, not within 0.1 point
+    assert ours["correct"] == len(sections[-1]["correct"])
     for name in DATASETS[1:]:
         rho = kv.evaluate_word_pairs(dataset_path(name))[1][0]
         mine = evaluate_similarity(v, dataset_path(name))

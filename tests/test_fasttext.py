@@ -183,7 +183,8 @@ def test_variants_train(arch, loss):
     assert np.isfinite(v.matrix).all() and np.isfinite(v.ngrams).all()
     same = np.mean([v.similarity(a, b) for a in topic_a for b in topic_a if a != b])
     cross = np.mean([v.similarity(a, b) for a in topic_a for b in topic_b])
-    assert same > cross
+    # untrained, the shared suffixes' n-gram rows already give same - cross ~ 0.17; trained 0.9-1.6
+    assert same > cross + 0.5
 
 
 def test_known_word_vector_is_mean_of_word_and_ngram_rows():

@@ -147,6 +147,7 @@ def test_negative_zero_is_fine_with_hierarchical_softmax(small):
     v = train_word2vec(small, loss="hs", negative=0, dim=10, epochs=1, threads=1,
                        progress=False)
     assert np.isfinite(v.matrix).all()
+    assert v.arrays["output"].shape[0] == len(small.vocab) - 1 and v.arrays["output"].any()
 
 
 def test_divergence_is_reported_not_saved(small):
@@ -164,6 +165,7 @@ def test_short_and_empty_sentences():
                                sample=0, progress=False)
             assert v.meta["stats"]["words_per_epoch"] == [5, 5]
             assert np.isfinite(v.matrix).all()
+            assert v.arrays["output"].any()  # the 3-word sentence trained something
 
 
 def test_word2vec_class_trains_saves_loads_and_continues(tmp_path):
