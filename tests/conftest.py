@@ -4,7 +4,7 @@ Numba's on-disk cache (``cache=True``) is keyed on the source file of the compil
 so editing a helper that a kernel inlines from another module (``current_lr`` in training.py,
 the RNG in rng.py, the shared helpers of w2v_kernels.py used by ft_kernels.py) leaves the old
 compiled kernel in place and the tests would run old code. Here, before anything imports Numba,
-``NUMBA_CACHE_DIR`` is pointed at ``<tmp>/wordvec-numba-<fingerprint>``, the fingerprint hashing
+``NUMBA_CACHE_DIR`` is pointed at ``<tmp>/wordvec-test-numba-<fingerprint>``, the fingerprint hashing
 every ``wordvec/*.py`` file plus the Python and Numba versions: unchanged sources reuse the
 compiled kernels (fast), any edit anywhere gives a fresh cache (correct). Set
 ``WORDVEC_NUMBA_CACHE_DIR`` to choose the folder yourself (``tools/mutate.py`` does, one fresh
@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "wordvec"
-PREFIX = "wordvec-numba-"
+PREFIX = "wordvec-test-numba-"
 
 
 def _fingerprint():
