@@ -204,14 +204,22 @@ def _npy_header(f, size, what, fmt):
 def check_finite(array, what, label="row"):
     """Raise WordvecError naming ``what`` and the first row that holds NaN or infinity.
 
-    Memory-mapped arrays are scanned in blocks of a few MB, so this reads the file once.
+    Memory-mapped arrays are scanned in blocks of a few MB, so this reads the file once. A block
+    is checked by one float64 sum (NaN or infinity anywhere makes it non-finite; finite float32
+    values cannot overflow it), without a temporary array of the block's size; only a bad block
+    is searched for its first bad row.
     """
     if array.dtype.kind not in "fc" or array.size == 0:
         return
     rows = array.reshape(len(array), -1) if array.ndim > 1 else array.reshape(-1, 1)  # (0-d too)
     step = max(1, _SCAN_BYTES // max(1, rows.shape[1] * array.dtype.itemsize))
     for start in range(0, len(rows), step):
-        ok = np.isfinite(rows[start:start + step]).all(axis=1)
+        block = rows[start:start + step]
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = block.sum(dtype=np.complex128 if block.dtype.kind == "c" else np.float64)
+        if np.isfinite(total):
+            continue
+        ok = np.isfinite(block).all(axis=1)
         if not ok.all():
             bad = start + int(np.argmin(ok))
             raise WordvecError(f"{what}: {label} {bad + 1} holds NaN or infinity")
