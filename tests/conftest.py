@@ -14,11 +14,14 @@ folder per mutation). Folders of other fingerprints unused for a week are remove
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "wordvec"
 PREFIX = "wordvec-test-numba-"
@@ -58,3 +61,29 @@ if "numba" in sys.modules:  # imported by a plugin before us: make it read the v
     from numba.core.config import reload_config
 
     reload_config()
+
+
+# ---- a small disk, for disk-full tests -------------------------------------------------------
+@pytest.fixture
+def mount_tmpfs(tmp_path):
+    """``mount_tmpfs("1m")`` -> a folder on a tmpfs of that size, unmounted after the test.
+
+    Skips where mounting is impossible (not root, or a sandbox that forbids it).
+    """
+    mounted = []
+
+    def mount(size):
+        if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+            pytest.skip("mounting a tmpfs needs root")
+        folder = tmp_path / f"tmpfs-{len(mounted)}"
+        folder.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                           capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

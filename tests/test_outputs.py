@@ -325,21 +325,8 @@ def test_closed_pipe_is_quiet(tmp_path):
 
 
 # ---- a full disk ------------------------------------------------------------------------------------
-@pytest.fixture
-def tiny_disk(tmp_path):
-    mnt = tmp_path / "tiny"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
-                       capture_output=True)
-    if r.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root and a permissive sandbox)")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
-
-
-def test_disk_full_names_the_target_and_leaves_nothing(tiny_disk):
+def test_disk_full_names_the_target_and_leaves_nothing(mount_tmpfs):
+    tiny_disk = mount_tmpfs("256k")
     big = Vectors([f"w{i}" for i in range(2000)], np.random.default_rng(0).random((2000, 50), np.float32),
                   counts=np.arange(2000, 0, -1))
     from wordvec.formats import save_vectors
