@@ -53,7 +53,7 @@ def _adopt_cooccur_settings(params):
     path = params["cooccur"]
     if not isinstance(path, (str, os.PathLike)):
         return
-    from .cooccur import read_settings
+    from .cooccur_file import read_settings
     recorded = read_settings(path)
     for key in _COUNTED:
         if key not in recorded:

@@ -369,7 +369,8 @@ def cooccur(corpus, output, force, window, symmetric, distance_weighting, memory
       wordvec cooccur corpus.txt -o cooc.npz --window 10 --memory 2
       wordvec train --model glove --cooccur cooc.npz
     """
-    from .cooccur import count_cooccurrence, save_cooccurrence
+    from .cooccur import count_cooccurrence
+    from .cooccur_file import save_cooccurrence
     from .encode import encode
 
     _check_outputs([(output, "cooccur")], corpus, force)

@@ -145,7 +145,7 @@ def _validate(dim, window, x_max, power, alpha, epochs, threads, vectors, memory
 def _entries(matrix):
     """CSR -> (rows int32, cols int32, vals float32) of the positive entries.
 
-    ``matrix`` has been checked (:func:`wordvec.cooccur.validate_cooccurrence`): the kernels
+    ``matrix`` has been checked (:func:`wordvec.cooccur_file.validate_cooccurrence`): the kernels
     index the vectors with these rows and columns unchecked.
     """
     m = matrix.tocsr()
@@ -172,7 +172,8 @@ def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symm
     ``vectors``: ``"sum"`` (W + W̃, the default), ``"word"`` (W) or ``"concat"`` ([W, W̃]).
     Returns :class:`~wordvec.vectors.Vectors` with ``meta`` = kind, params, stats.
     """
-    from .cooccur import count_cooccurrence, load_cooccurrence, validate_pair
+    from .cooccur import count_cooccurrence
+    from .cooccur_file import load_cooccurrence, validate_pair
     _validate(dim, window, x_max, power, alpha, epochs, threads, vectors, memory_gb)
     n_threads = int(threads or os.cpu_count() or 1)
     stats = {}

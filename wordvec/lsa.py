@@ -309,11 +309,11 @@ def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, ne
     t0 = time.perf_counter()
     if cooccur is not None:
         if not isinstance(cooccur, (str, os.PathLike)):
-            from .cooccur import validate_pair
+            from .cooccur_file import validate_pair
 
             counts, vocab = validate_pair(cooccur)  # checked as a file's would be
         else:
-            from .cooccur import load_cooccurrence
+            from .cooccur_file import load_cooccurrence
 
             counts, vocab = load_cooccurrence(cooccur)
         stats["cooccur_loaded"] = True
