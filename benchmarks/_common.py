@@ -83,3 +83,10 @@ def fmt(x, pct=False):
 def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "-"
 
+
+
+def shown(path):
+    """``path`` as a write-up prints it: relative (``../shared/...``), never an absolute path of
+    this machine; a scratch file outside the project shows its name only."""
+    rel = os.path.relpath(os.path.abspath(path))
+    return os.path.basename(path) if rel.startswith(os.path.join("..", "..")) else rel

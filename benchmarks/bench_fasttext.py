@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, shown, table  # noqa: E402
 
 TOOLS = ("wordvec", "fasttext", "gensim")
 
@@ -130,7 +130,7 @@ def main(argv=None):
             ap.error(f"unknown tool {t!r}")
     corpus = plain_corpus(os.path.abspath(args.corpus))
     tokens = count_tokens(corpus)
-    print(f"corpus {corpus}: {tokens:,} tokens; settings: {args.arch} dim {args.dim} ws 5 neg 5 "
+    print(f"corpus {shown(corpus)}: {tokens:,} tokens; settings: {args.arch} dim {args.dim} ws 5 neg 5 "
           f"minn 3 maxn 6 bucket {args.bucket:,} epochs {args.epochs} min_count 5 t 1e-4 lr 0.05 "
           f"threads {args.threads}", flush=True)
     results = {t: [] for t in tools}

@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, HERE, ratio, run_json, shown, table  # noqa: E402
 
 STANFORD = {"encode_s": 1.0, "count_s": 19.0 + 15.0, "train_s": 799.0, "total_s": 834.0,
             "nonzeros": 40.9e6, "peak_rss_mb": 1.2 * 1024, "analogy": 22.0, "semantic": 20.2,
@@ -115,7 +115,7 @@ def _f(x, fmt):
 
 
 def report(r, check, args):
-    print(f"\ncorpus {args.corpus}: {r['tokens']:,} tokens, {r['vocab']:,} words (min_count "
+    print(f"\ncorpus {shown(args.corpus)}: {r['tokens']:,} tokens, {r['vocab']:,} words (min_count "
           f"{args.min_count}); window {args.window} symmetric, dim {args.dim}, x_max "
           f"{args.x_max}, power {args.power}, {args.epochs} iterations, {args.threads} threads\n")
     s = STANFORD

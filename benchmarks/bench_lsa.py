@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, HERE, run_json, shown, table  # noqa: E402
 
 SG_REFERENCE = {"label": "gensim 4.4 skip-gram (word2vec issue, bench-en)", "analogy": 37.7,
                 "ws353": 0.601, "simlex": 0.333, "men": 0.645}
@@ -168,7 +168,7 @@ def _f(x, fmt):
 
 
 def report(results, sg, args):
-    print(f"\ncorpus {args.corpus}: min_count {args.min_count}, dim {args.dim}, window "
+    print(f"\ncorpus {shown(args.corpus)}: min_count {args.min_count}, dim {args.dim}, window "
           f"{args.window} (ppmi), threads {args.threads}\n")
     rows = []
     for r in results:

@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, shown, table  # noqa: E402
 
 OURS = """
 import time
@@ -63,7 +63,7 @@ def main():
     for name, r in best.items():
         rows.append([name, f"{r['seconds']:.2f}", f"{r['tokens'] / r['seconds'] / 1e6:.2f}",
                      f"{r['peak_rss_mb']:.0f}", f"{r['vocab']:,}", ratio(g["seconds"], r["seconds"])])
-    print(f"corpus: {args.corpus} x{args.repeat} ({g['tokens']:,} tokens), min_count 5, best of {args.runs}")
+    print(f"corpus: {shown(args.corpus)} x{args.repeat} ({g['tokens']:,} tokens), min_count 5, best of {args.runs}")
     print(table(["tool", "wall s", "M tokens/s", "peak RSS MB", "vocab", "speed vs gensim"], rows))
 
 

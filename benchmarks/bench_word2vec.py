@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, table  # noqa: E402
+from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, shown, table  # noqa: E402
 
 PEERS = ("gensim", "word2vec-c")
 
@@ -139,7 +139,7 @@ def main(argv=None):
     thread_counts = [int(t) for t in args.threads.split(",")]
     corpus = plain_corpus(os.path.abspath(args.corpus), repeat=args.repeat)
     tokens = count_tokens(corpus)
-    print(f"corpus {corpus}: {tokens:,} tokens; settings: negative sampling, dim {args.dim}, "
+    print(f"corpus {shown(corpus)}: {tokens:,} tokens; settings: negative sampling, dim {args.dim}, "
           f"window 5, negative 5, sample 1e-4, min_count {args.min_count}, epochs {args.epochs}, threads "
           f"{args.threads}{', ' + args.wordvec_extra if args.wordvec_extra else ''}", flush=True)
     results = {}
