@@ -124,10 +124,10 @@ def test_train_from_python_for_every_model(corpus_file):
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(model="word3vec"), "unknown model 'word3vec': choose one of sg, cbow, fasttext, glove, lsa"),
-    (dict(min_count=0), "min_count must be at least 1"),
-    (dict(max_vocab=0), "max_vocab must be at least 1"),
+    (dict(min_count=0), "min_count must be an integer >= 1, not 0"),
+    (dict(max_vocab=0), "max_vocab must be an integer >= 1, not 0"),
     (dict(model="sg", cooccur="x.npz"), "cooccur= (a counted matrix) is for the glove and lsa models"),
-    (dict(model="sg", dim=0), "dim must be a positive integer, not 0"),
+    (dict(model="sg", dim=0), "dim must be an integer >= 1, not 0"),
     (dict(model="sg", bucket=10), "unknown word2vec parameter(s): bucket"),
 ])
 def test_train_from_python_refuses_bad_settings(kwargs, message):
@@ -228,17 +228,15 @@ def test_glove_cooccur_file_with_corpus_is_refused(corpus_file, tmp_path):
 
 # ---- CLI train errors, by message -----------------------------------------------------------------
 @pytest.mark.parametrize("args,message", [
-    (["--dim", "-5"], "dim must be a positive integer, not -5"),
-    (["--window", "0"], "window must be a positive integer, not 0"),
-    (["--alpha", "0"], "alpha must be a positive number, not 0.0"),
     (["--negative", "0", "--loss", "ns"], "negative sampling needs negative >= 1"),
     (["--min-alpha", "1"], "min_alpha must be between 0 and alpha (0.025), not 1.0"),
     (["--model", "fasttext", "--minn", "5", "--maxn", "3"], "minn (5) must not exceed maxn (3)"),
-    (["--model", "glove", "--x-max", "0"], "x_max must be positive (got 0.0)"),
-    (["--model", "cbow", "--shared-negatives"], "--shared-negatives does not apply to --model cbow"),
+    (["--model", "cbow", "--shared-negatives"], "--window-batch does not apply to --model cbow"),
+    (["--model", "lsa", "--neg", "2", "--shift", "3"], "--shift is given twice"),
     (["--min-count", "100000"], "no word occurs at least min_count=100000 times"),
 ])
 def test_train_errors_name_the_problem(corpus_file, tmp_path, args, message):
+    """Settings refused by a check of the whole configuration: exit 1, one line."""
     msg = error_line(run("train", corpus_file, "-o", tmp_path / "out", "--quiet", *args))
     assert message in msg
     assert not (tmp_path / "out").exists()
@@ -349,3 +347,21 @@ def test_failed_vocab_save_keeps_the_old_file(tmp_path):
     with pytest.raises(OSError):
         Broken(["a"], np.array([1])).save(path)
     assert path.read_text() == "old 1\n" and os.listdir(tmp_path) == ["vocab.txt"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--dim", "-5"], "Invalid value for '--dim': -5 is not in the range x>=1."),
+    (["--window", "0"], "Invalid value for '--window': 0 is not in the range x>=1."),
+    (["--alpha", "0"], "Invalid value for '--alpha': 0.0 is not in the range x>0."),
+    (["--model", "glove", "--x-max", "0"], "Invalid value for '--x-max': 0.0 is not in the range x>0."),
+    (["--model", "lsa", "--cds", "1.5"], "Invalid value for '--cds': 1.5 is not in the range 0<x<=1."),
+    (["--model", "glove", "--x-max", "nan"], "Invalid value for '--x-max': nan is not a finite number"),
+    (["--model", "lsa", "--shift", "0.5"], "Invalid value for '--shift': 0.5 is not in the range x>=1."),
+])
+def test_out_of_range_options_are_usage_errors(corpus_file, tmp_path, args, message):
+    """A value outside its declared range (wordvec.params) is a usage error: exit 2, one line."""
+    r = run("train", corpus_file, "-o", tmp_path / "out", "--quiet", *args)
+    assert r.exit_code == 2, r.output
+    lines = [x for x in r.output.strip().splitlines() if x.strip()]
+    assert len(lines) == 1 and message in lines[0], r.output
+    assert not os.path.exists(tmp_path / "out")

@@ -214,12 +214,12 @@ def test_no_subwords_is_plain_word_vectors():
 
 @pytest.mark.parametrize("params,message", [
     ({"minn": 5, "maxn": 3}, "must not exceed maxn"),
-    ({"bucket": 0}, "bucket must be an integer >= 1"),
+    ({"bucket": 0}, "bucket must be at least 1"),
     ({"dim": 0}, "dim must be"),
     ({"dim": -3}, "dim must be"),
     ({"window": 0}, "window must be"),
-    ({"alpha": 0}, "alpha must be a positive"),
-    ({"alpha": float("nan")}, "alpha must be a positive"),
+    ({"alpha": 0}, "alpha must be a number > 0"),
+    ({"alpha": float("nan")}, "alpha must be a number > 0"),
     ({"negative": 0}, "negative sampling needs"),
     ({"arch": "glove"}, "arch must be"),
     ({"loss": "softmax"}, "loss must be"),
@@ -373,10 +373,8 @@ def test_oov_length_trains_as_long_as_fasttext():
 
 
 def test_huffman_any_order_matches_sorted_tree():
-    from wordvec.fasttext import _huffman_any_order
-
     vocab = Vocabulary(["a", "b", "c", "d", "</s>"], [50, 20, 9, 3, 30])
-    off, codes, points = _huffman_any_order(vocab)
+    off, codes, points = vocab.huffman()
     ref = Vocabulary(["a", "</s>", "b", "c", "d"], [50, 30, 20, 9, 3]).huffman()
     for w, k in (("a", 0), ("b", 2), ("c", 3), ("d", 4), ("</s>", 1)):
         i = vocab.index[w]

@@ -26,7 +26,7 @@ def _dense(m):
 
 # ---- PPMI -----------------------------------------------------------------------------------
 def test_ppmi_without_smoothing_or_shift_matches_hand_values():
-    got = _dense(ppmi(sp.csr_matrix(COUNTS), cds=1.0, neg=1))
+    got = _dense(ppmi(sp.csr_matrix(COUNTS), cds=1.0, shift=1))
     # PMI(w, c) = log(#(w,c) * N / (#w * #c)), N = 20
     assert got[0, 1] == pytest.approx(math.log(4 * 20 / (5 * 6)), rel=1e-6)   # 0.981
     assert got[2, 2] == pytest.approx(math.log(6 * 20 / (9 * 9)), rel=1e-6)   # 0.393
@@ -38,7 +38,7 @@ def test_ppmi_without_smoothing_or_shift_matches_hand_values():
 
 def test_ppmi_with_context_smoothing_matches_hand_values():
     a = 0.75
-    got = _dense(ppmi(sp.csr_matrix(COUNTS), cds=a, neg=1))
+    got = _dense(ppmi(sp.csr_matrix(COUNTS), cds=a, shift=1))
     z = 5 ** a + 6 ** a + 9 ** a  # smoothed context total
     # PMI_a(w, c) = log(#(w,c) * z / (#w * #c^a))
     assert got[0, 1] == pytest.approx(math.log(4 * z / (5 * 6 ** a)), rel=1e-6)
@@ -48,12 +48,12 @@ def test_ppmi_with_context_smoothing_matches_hand_values():
 
 
 def test_ppmi_shift_subtracts_log_k_and_drops_what_falls_below_zero():
-    plain = _dense(ppmi(sp.csr_matrix(COUNTS), cds=1.0, neg=1))
-    shifted = _dense(ppmi(sp.csr_matrix(COUNTS), cds=1.0, neg=2))
+    plain = _dense(ppmi(sp.csr_matrix(COUNTS), cds=1.0, shift=1))
+    shifted = _dense(ppmi(sp.csr_matrix(COUNTS), cds=1.0, shift=2))
     assert shifted[0, 1] == pytest.approx(math.log(4 * 20 / (5 * 6)) - math.log(2), rel=1e-6)
     # log(120/81) = 0.393 < log 2: gone after the shift
     assert plain[2, 2] > 0 and shifted[2, 2] == 0.0
-    assert ppmi(sp.csr_matrix(COUNTS), cds=1.0, neg=2).nnz == 2
+    assert ppmi(sp.csr_matrix(COUNTS), cds=1.0, shift=2).nnz == 2
 
 
 def test_ppmi_equals_dense_formula_on_random_counts():
@@ -62,7 +62,7 @@ def test_ppmi_equals_dense_formula_on_random_counts():
     C[5] = 0  # an empty row and column
     C[:, 7] = 0
     for cds, neg in ((1.0, 1), (0.75, 1), (0.5, 5)):
-        got = _dense(ppmi(sp.csr_matrix(C), cds=cds, neg=neg))
+        got = _dense(ppmi(sp.csr_matrix(C), cds=cds, shift=neg))
         pc = C.sum(0) ** cds
         with np.errstate(divide="ignore", invalid="ignore"):
             pmi = np.log(C * pc.sum() / (C.sum(1)[:, None] * pc[None, :])) - np.log(neg)
@@ -313,12 +313,13 @@ def test_native_round_trip(tmp_path):
     ({"dim": 2.5}, "dim must be"),
     ({"cds": 0}, "cds"),
     ({"cds": -0.5}, "cds"),
-    ({"neg": 0.5}, "neg"),
+    ({"neg": 0.5}, "shift must be"),  # the old name of shift
+    ({"shift": 0.5}, "shift must be"),
     ({"window": 0}, "window"),
     ({"eig": -1}, "eig"),
-    ({"matrix": "cooc"}, "unknown LSA matrix"),
-    ({"svd": "qr"}, "unknown SVD"),
-    ({"matrix": "tfidf", "weighting": "bm25"}, "unknown weighting"),
+    ({"matrix": "cooc"}, "matrix must be one of ppmi, tfidf"),
+    ({"svd": "qr"}, "svd must be one of"),
+    ({"matrix": "tfidf", "weighting": "bm25"}, "weighting must be one of"),
     ({"matrix": "tfidf", "doc_lines": 0}, "doc_lines"),
     ({"matrix": "tfidf", "add_context": True}, "ppmi matrix only"),
     ({"matrix": "tfidf", "dim": 500}, "number of documents|vocabulary size"),

@@ -36,7 +36,7 @@ FAST = ["-q", "--dim", "8", "--epochs", "1", "--threads", "1", "--min-count", "1
 @pytest.mark.parametrize("args, patterns", [
     (["train", "c.txt", "--seed", "-1"], ["--seed", "-1"]),
     (["train", "c.txt", "--threads", "0"], ["--threads", "0"]),
-    (["train", "c.txt", "--model", "glove", "--memory", "nan"], ["nan is not a positive number"]),
+    (["train", "c.txt", "--model", "glove", "--memory", "nan"], ["nan is not a finite number"]),
     (["vocab", "c.txt", "--min-count", "0"], ["--min-count", "0"]),
     (["vocab", "c.txt", "--max-vocab", "-3"], ["--max-vocab"]),
     (["vocab", "c.txt", "--top", "-1"], ["--top"]),

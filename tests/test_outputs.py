@@ -178,8 +178,8 @@ def test_checks_come_before_the_work(tmp_path, monkeypatch):
     work = tmp_path / "work"
     (work / "f").write_text("a file")
     called = []
-    import wordvec.api
-    monkeypatch.setattr(wordvec.api, "encode", lambda *a, **k: called.append(1))
+    import wordvec.encode
+    monkeypatch.setattr(wordvec.encode, "encode", lambda *a, **k: called.append(1))
     refused(run("train", "c.txt", "-o", "f/model", *FAST), "not a folder")
     refused(run("train", "c.txt", "-o", "c", "--format", "word2vec", *FAST, "--force"), "input")
     assert not called

@@ -135,7 +135,7 @@ def test_subsampling_drops_frequent_words(small):
     ({"dim": 0}, "dim"), ({"dim": -5}, "dim"), ({"window": 0}, "window"),
     ({"alpha": 0}, "alpha"), ({"alpha": -0.1}, "alpha"), ({"negative": 0}, "negative"),
     ({"negative": -1}, "negative"), ({"epochs": 0}, "epochs"), ({"sample": -1e-3}, "sample"),
-    ({"threads": 0}, "threads"), ({"model": "glove"}, "model"), ({"loss": "softmax"}, "loss"),
+    ({"threads": 0}, "threads"), ({"model": "glove"}, "arch"), ({"loss": "softmax"}, "loss"),
     ({"min_alpha": 1.0}, "min_alpha"), ({"dims": 10}, "unknown"),
 ])
 def test_bad_parameters_are_refused(small, bad, message):

@@ -4,6 +4,15 @@
     vectors = wordvec.train("corpus.txt", model="sg")
     vectors.analogy("king", "man", "woman")
     wordvec.save(vectors, "vectors"); vectors = wordvec.load("vectors")
+
+    model = wordvec.FastText(dim=100).fit("corpus.txt")   # a model: train more, save, load
+    model.train("more.txt", epochs=2); model.save("ft"); model = wordvec.load_model("ft")
+
+Where things live: ``params`` (every family's declared parameters), ``corpus`` / ``encode`` /
+``vocab`` (text -> vocabulary -> int32 ids on disk), ``training`` (threads, jobs, lr schedule,
+checkpoints), ``*_kernels`` (Numba), ``model`` (the shared model shape) and one module per
+family (``word2vec``, ``fasttext``, ``glove``, ``lsa``), ``vectors`` (queries), ``native`` /
+``formats`` (files), ``evaluate``, ``cli``.
 """
 
 from . import _numba_cache
@@ -13,10 +22,19 @@ _numba_cache.configure()  # before any wordvec module imports numba: a read-only
 __version__ = "0.1.0"
 _bars_terminal_only = False  # the CLI sets it: progress bars only where stderr is a terminal
 
-__all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__"]
+__all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__", "Word2Vec",
+           "FastText", "GloVe", "LSA", "load_model"]
+
+_MODELS = {"Word2Vec": "word2vec", "FastText": "fasttext", "GloVe": "glove", "LSA": "lsa"}
 
 
 def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start-up
+    if name in _MODELS:
+        import importlib
+        return getattr(importlib.import_module(f".{_MODELS[name]}", __name__), name)
+    if name == "load_model":
+        from .model import load_model
+        return load_model
     if name == "train":
         from .api import train
         return train

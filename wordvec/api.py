@@ -1,46 +1,20 @@
 """The Python entry point: ``wordvec.train(corpus, model=...)`` -> trained :class:`Vectors`.
 
 Flow: text -> :func:`wordvec.encode.encode` (vocabulary + int32 ids on disk) -> one family's
-trainer -> :class:`wordvec.vectors.Vectors` with ``meta`` (kind, params, stats).
+model (:mod:`wordvec.model`: Word2Vec, FastText, GloVe, LSA) -> its ``.wv``, a
+:class:`wordvec.vectors.Vectors` with ``meta`` (kind, params, stats). For continuing,
+checkpoints or the training state, use the model classes (``wordvec.Word2Vec`` etc.).
 """
 
+from __future__ import annotations
+
 import os
-import time
 
-import numpy as np
-
-from .encode import encode
 from .errors import WordvecError
+from .params import KINDS, schema_for
+from .resources import BUNDLED_CORPUS, bundled_corpus  # noqa: F401 - the public names
 
-MODELS = ("sg", "cbow", "fasttext", "glove", "lsa")
-BUNDLED_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              "corpora", "gutenberg-pd.txt.xz")
-
-
-def bundled_corpus():
-    """Path of the small public-domain corpus shipped in the repository's ``corpora/``."""
-    if not os.path.isfile(BUNDLED_CORPUS):
-        raise WordvecError(
-            "no corpus given and the bundled corpus (corpora/gutenberg-pd.txt.xz) is not "
-            "beside this installation: name a corpus file")
-    return BUNDLED_CORPUS
-
-
-def _trainer(model):
-    if model in ("sg", "cbow"):
-        from .word2vec import train_word2vec
-        return train_word2vec
-    if model == "fasttext":
-        from .fasttext import train_fasttext
-        return train_fasttext
-    if model == "glove":
-        from .glove import train_glove
-        return train_glove
-    if model == "lsa":
-        from .lsa import train_lsa
-        return train_lsa
-    raise WordvecError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
-
+MODELS = tuple(KINDS)
 
 _COUNTED = ("window", "symmetric", "distance_weighting")
 _FLAGS = {"window": "--window", "symmetric": "--symmetric/--asymmetric",
@@ -68,46 +42,33 @@ def _adopt_cooccur_settings(params):
                            "already counted: drop --memory")
 
 
-def train(corpus=None, model="sg", *, min_count=5, max_vocab=None, lowercase=False,
-          workdir=None, progress=True, **params):
-    """Train word vectors on ``corpus`` (paths, or an iterable of token lists).
+def make_model(model="sg", **params):
+    """An untrained model of the CLI kind ``model`` (sg, cbow, fasttext, glove, lsa), its
+    ``params`` checked against the family's declaration (:mod:`wordvec.params`)."""
+    from .model import model_class
+    schema = schema_for(model)
+    if schema.family == "word2vec":
+        params = {**params, "arch": model}
+    if params.get("cooccur") is not None:
+        if schema.family not in ("glove", "lsa"):
+            raise WordvecError("cooccur= (a counted matrix) is for the glove and lsa models")
+        _adopt_cooccur_settings(params)
+    return model_class(schema.family)(**params)
+
+
+def train(corpus=None, model="sg", *, progress=True, workdir=None, checkpoint=None,
+          **params):
+    """Train word vectors on ``corpus`` (paths, or an iterable of token lists; None: the
+    bundled corpus) and return them (:class:`~wordvec.vectors.Vectors`).
 
     ``model`` is one of ``sg``, ``cbow``, ``fasttext``, ``glove``, ``lsa``; the other keyword
-    arguments are that trainer's hyper-parameters (see ``wordvec train --help``).
-    Returns the trained :class:`~wordvec.vectors.Vectors`.
+    arguments are that family's parameters (:mod:`wordvec.params`; ``wordvec train --help``),
+    including ``min_count``, ``max_vocab`` and ``lowercase``.
     """
-    trainer = _trainer(model)
-    if min_count < 1:
-        raise WordvecError("min_count must be at least 1")
-    if max_vocab is not None and max_vocab < 1:
-        raise WordvecError("max_vocab must be at least 1")
-    seed = params.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                             or not 0 <= seed < 2**63):
-        raise WordvecError(f"seed must be an integer from 0 to 2**63-1 (got {seed!r})")
-    if params.get("cooccur") is not None:
-        if model not in ("glove", "lsa"):
-            raise WordvecError("cooccur= (a counted matrix) is for the glove and lsa models")
-        if corpus is not None:
-            raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
-        _adopt_cooccur_settings(params)
-        return trainer(None, progress=progress, **params)
-    if corpus is None:
+    m = make_model(model, **params)
+    if m.params.get("cooccur") is not None and corpus is not None:
+        raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
+    if corpus is None and m.params.get("cooccur") is None:
         corpus = bundled_corpus()
-    t0 = time.perf_counter()
-    encoded = encode(corpus, min_count=min_count, max_vocab=max_vocab, lowercase=lowercase,
-                     workdir=workdir)
-    t_encode = time.perf_counter() - t0
-    try:
-        if model in ("sg", "cbow"):
-            params["model"] = model
-        vectors = trainer(encoded, progress=progress, **params)
-    finally:
-        encoded.close()
-    meta = vectors.meta
-    meta.setdefault("params", {}).update(
-        {"min_count": min_count, "max_vocab": max_vocab, "lowercase": lowercase})
-    stats = meta.setdefault("stats", {})
-    stats.update({"encode_seconds": round(t_encode, 3), "corpus_tokens": encoded.raw_tokens,
-                  "vocab_tokens": encoded.n_tokens, "vocab_size": len(encoded.vocab)})
-    return vectors
+    m.fit(corpus, progress=progress, checkpoint=checkpoint, workdir=workdir)
+    return m.wv

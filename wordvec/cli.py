@@ -164,94 +164,107 @@ def main():
 # train
 # ---------------------------------------------------------------------------------------------
 ALL = ("sg", "cbow", "fasttext", "glove", "lsa")
-W2V = ("sg", "cbow", "fasttext")
-COUNT = ("glove", "lsa")
+CONTINUE_OPTIONS = ("epochs", "min_count", "threads", "alpha", "min_alpha")
 
-# option name -> (trainer keyword, models it applies to)
-TRAIN_OPTIONS = {
-    "dim": ("dim", ALL), "window": ("window", ALL), "epochs": ("epochs", ("sg", "cbow", "fasttext", "glove")),
-    "alpha": ("alpha", ("sg", "cbow", "fasttext", "glove")), "min_alpha": ("min_alpha", W2V),
-    "negative": ("negative", W2V), "sample": ("sample", W2V), "loss": ("loss", W2V),
-    "cbow_mean": ("cbow_mean", ("cbow",)), "threads": ("threads", ALL), "seed": ("seed", ALL),
-    "shared_negatives": ("shared_negatives", ("sg",)),
-    "arch": ("arch", ("fasttext",)), "minn": ("minn", ("fasttext",)), "maxn": ("maxn", ("fasttext",)),
-    "bucket": ("bucket", ("fasttext",)),
-    "symmetric": ("symmetric", COUNT), "x_max": ("x_max", ("glove",)), "power": ("power", ("glove",)),
-    "vectors": ("vectors", ("glove",)), "memory": ("memory_gb", COUNT), "cooccur": ("cooccur", COUNT),
-    "matrix": ("matrix", ("lsa",)), "cds": ("cds", ("lsa",)), "neg": ("neg", ("lsa",)),
-    "eig": ("eig", ("lsa",)), "add_context": ("add_context", ("lsa",)), "svd": ("svd", ("lsa",)),
-    "svd_iter": ("svd_iter", ("lsa",)),
-    "weighting": ("weighting", ("lsa",)), "doc_lines": ("doc_lines", ("lsa",)),
-    "distance_weighting": ("distance_weighting", COUNT),
-}
+
+def _finite(ctx, param, value):
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def _param_options():
+    """The ``wordvec train`` options, one per declared parameter (:mod:`wordvec.params`):
+    flag, click type and range, and help with each kind's default, all from the declaration."""
+    from .params import option_table, shown_defaults
+    options = []
+    for name, entries in option_table().items():
+        p = entries[0][1]
+        kinds = [k for k, _ in entries]
+        where = "" if len(kinds) == len(ALL) else ", ".join(kinds) + ": "
+        text = f"{where}{p.help} {shown_defaults(entries)}"
+        kw = {"default": None, "help": text}
+        decls = [p.cli_flag]
+        if p.type == "bool":
+            decls = [f"{p.cli_flag}/{p.off_flag or '--no-' + p.cli_flag[2:]}"]
+        elif p.type == "int":
+            kw["type"] = click.IntRange(min=None if p.lo is None else int(p.lo),
+                                        max=None if p.hi is None else int(p.hi))
+        elif p.type == "float":
+            kw["type"] = click.FloatRange(min=p.lo, max=p.hi, min_open=p.lo_open)
+            kw["callback"] = _finite
+        elif p.type == "choice":
+            kw["type"] = click.Choice(list(p.choices))
+        else:
+            kw["type"] = click.Path()
+        options.append(click.option(*decls, name, **kw))
+        for alias in p.aliases:  # an older flag, still accepted (hidden from --help)
+            if alias == "model":
+                continue
+            flag = "--" + alias.replace("_", "-")
+            decl = f"{flag}/--no-{flag[2:]}" if p.type == "bool" else flag
+            options.append(click.option(decl, f"{ALIAS}{name}", hidden=True,
+                                        **{k: v for k, v in kw.items() if k != "help"}))
+    return options
+
+
+ALIAS = "old_name_of_"
+
+
+def _merge_aliases(options):
+    """Values given under an older flag (``--neg``, ``--shared-negatives``) under their name."""
+    for key in [k for k in options if k.startswith(ALIAS)]:
+        value, name = options.pop(key), key[len(ALIAS):]
+        if value is None:
+            continue
+        if options.get(name) is not None:
+            raise WordvecError(f"--{name.replace('_', '-')} is given twice (once under its "
+                               "old name)")
+        options[name] = value
+    return options
+
+
+def _with_param_options(f):
+    for opt in reversed(_param_options()):
+        f = opt(f)
+    return f
+
+
+def _interval(ctx, param, value):
+    """``30s``, ``10m``, ``1h`` or plain seconds -> seconds."""
+    if value is None:
+        return None
+    import re
+    m = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\s*", value)
+    seconds = float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)] if m else 0
+    if not m or not (math.isfinite(seconds) and seconds > 0):
+        raise click.BadParameter(f"{value!r} is not a time interval such as 30s, 10m or 1h")
+    return seconds
 
 
 @cli.command()
 @click.argument("corpus", nargs=-1, type=click.Path(allow_dash=True))
-@click.option("--model", "kind", type=click.Choice(ALL), default="sg", show_default=True,
-              help="sg / cbow (word2vec), fasttext (subwords), glove, lsa (PPMI-SVD or tf-idf LSA).")
+@click.option("--model", "kind", type=click.Choice(ALL), default=None,
+              help="sg / cbow (word2vec), fasttext (subwords), glove, lsa (PPMI-SVD or tf-idf LSA). "
+                   "[default: sg]")
 @click.option("-o", "--output", default=_default_model, show_default=f"${MODEL_ENV} or ./{DEFAULT_MODEL}",
               help="Where to write the model (a native model folder).")
 @click.option("--format", "export_format", type=click.Choice(FORMAT_CHOICES[1:]),
               help="Also export the vectors in this format, beside the model (OUTPUT.txt, .bin, .glove.txt).")
-@click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
-@click.option("--max-vocab", type=Count, help="Keep at most this many of the most frequent words.")
-@click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
 @force_option
-@click.option("--dim", type=int, help="Vector size. [default: 100; lsa 300]")
-@click.option("--window", type=int, help="Context window (max distance). [default: 5; glove 10]")
-@click.option("--epochs", type=int, help="Passes over the corpus. [default: 5; glove 25]")
-@click.option("--alpha", type=float,
-              help="Initial learning rate. [default: sg 0.025, cbow 0.05, fasttext 0.05, glove 0.05 (AdaGrad)]")
-@click.option("--min-alpha", type=float, help="Final learning rate (linear decay). [default: 0.0001; fasttext 0]")
-@click.option("--negative", type=int, help="Negative samples per positive (0: none). [default: 5]")
-@click.option("--sample", type=float,
-              help="Subsampling threshold for frequent words (0: off). [default: 1e-3; fasttext 1e-4]")
-@click.option("--loss", type=click.Choice(["ns", "hs"]),
-              help="Negative sampling or hierarchical softmax. [default: ns]")
-@click.option("--cbow-mean/--cbow-sum", default=None, help="CBOW: average or sum the context vectors. [default: mean]")
-@click.option("--shared-negatives/--no-shared-negatives", default=None,
-              help="sg: draw the noise words once per window and train the window as a mini-batch "
-                   "(Ji et al. 2016; about 3x faster at equal quality); --no-shared-negatives gives "
-                   "word2vec.c's per-pair updates. [default: shared]")
-@click.option("--arch", type=click.Choice(["sg", "cbow"]), help="fastText architecture. [default: sg]")
-@click.option("--minn", type=int, help="fastText: shortest character n-gram. [default: 3]")
-@click.option("--maxn", type=int, help="fastText: longest character n-gram; 0 turns subwords off. [default: 6]")
-@click.option("--bucket", type=int,
-              help="fastText: n-gram hash buckets. Memory is bucket x dim x 4 bytes: the default "
-                   "2,000,000 x 100 takes 800 MB; lower it on small machines. [default: 2000000]")
-@click.option("--symmetric/--asymmetric", default=None,
-              help="glove/lsa: count context on both sides, or only the left. [default: symmetric]")
-@click.option("--x-max", type=float, help="glove: weighting cut-off x_max. [default: 100]")
-@click.option("--power", type=float, help="glove: weighting exponent. [default: 0.75]")
-@click.option("--vectors", type=click.Choice(["sum", "word", "concat"]),
-              help="glove: output W + W~ (sum), W alone, or both side by side. [default: sum]")
-@click.option("--memory", type=float, callback=_positive_finite,
-              help="glove/lsa: memory budget for co-occurrence counting, in GB. [default: 4; lsa 2]")
-@click.option("--cooccur", type=click.Path(),
-              help="glove/lsa: reuse a matrix from 'wordvec cooccur' (no corpus needed).")
-@click.option("--matrix", type=click.Choice(["ppmi", "tfidf"]),
-              help="lsa: PPMI-SVD or term-document LSA. [default: ppmi]")
-@click.option("--cds", type=float, help="lsa: context distribution smoothing exponent. [default: 0.75]")
-@click.option("--neg", type=float, help="lsa: shift PMI by log(neg). [default: 1]")
-@click.option("--eig", type=float,
-              help="lsa: singular-value exponent p in U x Sigma^p. [default: 0.5; 1 with --matrix tfidf]")
-@click.option("--add-context/--no-add-context", default=None,
-              help="lsa --matrix ppmi: output W + C (U Sigma^p + V Sigma^p) or W alone. [default: W + C]")
-@click.option("--svd", type=click.Choice(["randomized", "arpack"]),
-              help="lsa: truncated SVD: randomized (multi-threaded) or arpack (scipy svds; exact, several times "
-                   "slower). [default: randomized]")
-@click.option("--svd-iter", type=int,
-              help="lsa --svd randomized: subspace iterations; more is more accurate and slower. [default: 6]")
-@click.option("--weighting", type=click.Choice(["tfidf", "log-entropy"]), help="lsa --matrix tfidf: weighting.")
-@click.option("--doc-lines", type=int, help="lsa --matrix tfidf: lines per document. [default: 1]")
-@click.option("--distance-weighting/--no-distance-weighting", default=None,
-              help="glove/lsa: weight a co-occurrence at distance d by 1/d. [default: on for glove, off for lsa]")
-@click.option("--threads", type=Count, help="Worker threads. [default: all cores]")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
-              help="Random seed; with --threads 1 runs are bit-identical. [default: 1]")
+@click.option("--continue", "continue_from", type=click.Path(),
+              help="Continue training the model in this folder on CORPUS (new words of CORPUS "
+                   "with at least --min-count occurrences are added); -o names the new model.")
+@click.option("--checkpoint-every", callback=_interval, metavar="INTERVAL",
+              help="Save a resumable state every INTERVAL (30s, 10m, 1h) as OUTPUT.checkpoint, "
+                   "removed when the run completes (sg, cbow, fasttext, glove).")
+@click.option("--resume", type=click.Path(), metavar="CHECKPOINT",
+              help="Finish the run a checkpoint saved (same corpus, settings and output).")
+@_with_param_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, force, quiet, **options):
+@click.pass_context
+def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
+          quiet, **options):
     """Train word vectors on CORPUS and save them as a model folder.
 
     CORPUS is one or more text files (.gz/.bz2/.xz read directly), folders, or - for stdin;
@@ -265,30 +278,89 @@ def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, 
       wordvec train corpus.txt.xz --model fasttext --bucket 500000
       wordvec train corpus.txt --model glove --memory 2 --format word2vec
       wordvec train corpus.txt --model lsa --dim 300
+      wordvec train big.txt -o big --checkpoint-every 10m   # then, if it dies:
+      wordvec train --resume big.checkpoint
+      wordvec train more.txt --continue big -o bigger --epochs 2
     """
-    from .api import train as train_api
-
-    params = {}
-    for name, value in options.items():
-        if value is None:
-            continue
-        keyword, models = TRAIN_OPTIONS[name]
-        if kind not in models:
-            flag = "--" + name.replace("_", "-")
-            raise WordvecError(f"{flag} does not apply to --model {kind} (it is for: {', '.join(models)})")
-        params[keyword] = value
-    from .api import BUNDLED_CORPUS
-    inputs = list(corpus) + [options[k] for k in ("cooccur",) if options.get(k)]
-    if not inputs:
-        inputs = [BUNDLED_CORPUS]
+    from .params import option_table
+    options = _merge_aliases(options)
+    given = {name: value for name, value in options.items() if value is not None}
+    if resume is not None:
+        source = ctx.get_parameter_source
+        extra = [f for f, v in (("CORPUS", corpus), ("--model", kind), ("--continue", continue_from),
+                                ("--format", export_format), ("--checkpoint-every", checkpoint_every))
+                 if v] + ["--" + k.replace("_", "-") for k in given]
+        if source("output") != click.core.ParameterSource.DEFAULT:
+            extra.append("-o")
+        if extra:
+            raise WordvecError(f"--resume takes the corpus, settings and output from the checkpoint: "
+                               f"drop {', '.join(extra)}")
+        return _resume(resume, force, quiet)
+    table = option_table()
+    model = None
+    if continue_from is not None:
+        from .model import load_model
+        if not os.path.exists(continue_from):
+            raise WordvecError(f"--continue {continue_from}: no such model folder")
+        model = load_model(continue_from)
+        if kind is not None and kind != model.kind:
+            raise WordvecError(f"--model {kind} contradicts {continue_from}, a {model.kind} model")
+        kind = model.kind
+        fixed = [k for k in given if k not in CONTINUE_OPTIONS]
+        if fixed:
+            flag = "--" + fixed[0].replace("_", "-")
+            raise WordvecError(f"{flag} cannot change when continuing a model (only "
+                               f"{', '.join('--' + k.replace('_', '-') for k in CONTINUE_OPTIONS)} can)")
+    kind = kind or "sg"
+    for name in given:
+        kinds = [k for k, _ in table[name]]
+        if kind not in kinds:
+            flag = table[name][0][1].cli_flag
+            raise WordvecError(f"{flag} does not apply to --model {kind} (it is for: {', '.join(kinds)})")
+    from .resources import BUNDLED_CORPUS
+    inputs = list(corpus) + [given[k] for k in ("cooccur",) if given.get(k)]
+    inputs += [continue_from] if continue_from else []
+    if not corpus and not given.get("cooccur"):
+        inputs.append(BUNDLED_CORPUS)
     targets = [(output, "model")]
     if export_format:
         targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    checkpoint = None
+    if checkpoint_every is not None:
+        if kind == "lsa":
+            raise WordvecError("--checkpoint-every does not apply to --model lsa (its SVD is a single step)")
+        if "-" in corpus:
+            raise WordvecError("--checkpoint-every needs a corpus of files: resuming reads the corpus "
+                               "again, and stdin cannot be read twice")
+        ck_path = output + ".checkpoint"
+        if os.path.lexists(ck_path):
+            raise WordvecError(f"{ck_path} exists (the state of a run that did not finish): finish it "
+                               f"with 'wordvec train --resume {ck_path}', or delete it")
+        targets.append((ck_path, "model"))
+        from .model import Checkpoint
+        checkpoint = Checkpoint(ck_path, checkpoint_every, {
+            "output": os.path.abspath(output), "format": export_format, "kind": kind,
+            "every": checkpoint_every, "inputs": [os.path.abspath(i) for i in inputs if i != "-"]})
     _check_outputs(targets, inputs, force)
-    vectors = train_api(list(corpus) or None, kind, min_count=min_count, max_vocab=max_vocab,
-                        lowercase=lowercase, progress=not quiet, **params)
+    if model is not None:
+        overrides = {k: v for k, v in given.items() if k != "min_count"}
+        model.params = model.schema.resolve({**model.params, **overrides})
+        model.train(list(corpus) or BUNDLED_CORPUS, epochs=given.get("epochs"),
+                    min_count=given.get("min_count"), progress=not quiet, checkpoint=checkpoint)
+    else:
+        from .api import make_model
+        model = make_model(kind, **given)
+        if corpus and model.params.get("cooccur") is not None:
+            raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
+        fit_on = list(corpus) or (None if model.params.get("cooccur") is not None else BUNDLED_CORPUS)
+        model.fit(fit_on, progress=not quiet, checkpoint=checkpoint)
+    _save_trained(model, output, export_format, force, inputs, kind, checkpoint)
+
+
+def _save_trained(model, output, export_format, force, inputs, kind, checkpoint):
     from .formats import save_vectors
-    save_vectors(vectors, output, "native", force=force, inputs=inputs)
+    vectors = model.wv
+    model.save(output, force=force, inputs=inputs, vectors=vectors)
     stats = vectors.meta.get("stats", {})
     line = f"{kind}: {len(vectors):,} words x {vectors.dim} dims"
     if stats.get("corpus_tokens"):
@@ -302,6 +374,41 @@ def train(corpus, kind, output, export_format, min_count, max_vocab, lowercase, 
         path = output + EXPORT_SUFFIX[export_format]
         save_vectors(vectors, path, export_format, force=force, inputs=inputs)
         click.echo(f"exported {export_format} vectors to {path}")
+    if checkpoint is not None:
+        _remove_checkpoint(checkpoint.path)
+
+
+def _remove_checkpoint(path):
+    """Delete a checkpoint folder this run wrote (only if it holds nothing but its own files)."""
+    import shutil
+
+    from .outputs import is_model_folder
+    if os.path.isdir(path) and not os.path.islink(path) and is_model_folder(path):
+        shutil.rmtree(path)
+
+
+def _resume(path, force, quiet):
+    from .model import resume
+    if not os.path.exists(path):
+        raise WordvecError(f"--resume {path}: no such checkpoint")
+    from . import native
+    header = native.read_header(path) if native.is_native(path) else {}
+    info = header.get("fields", {}).get("checkpoint", {}).get("info", {}) if header else {}
+    output = info.get("output") if isinstance(info, dict) else None
+    if not isinstance(output, str):
+        raise WordvecError(f"{path}: not a wordvec checkpoint (no output recorded in it)")
+    export_format = info.get("format")
+    if export_format not in (None, *FORMAT_CHOICES[1:]):
+        raise WordvecError(f"{path}: unknown export format {export_format!r} in the checkpoint")
+    inputs = [i for i in info.get("inputs", []) if isinstance(i, str)] + [path]
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    _check_outputs(targets, inputs, force)
+    model, info = resume(path, progress=not quiet)
+    from .model import Checkpoint
+    _save_trained(model, output, export_format, force, inputs, info.get("kind", model.kind),
+                  Checkpoint(path, 1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,7 +460,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json):
               help="Count context on both sides, or only the left (as GloVe's cooccur -symmetric 0).")
 @click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True,
               help="Weight a co-occurrence at distance d by 1/d (GloVe).")
-@click.option("--memory", default=4.0, show_default=True, callback=_positive_finite,
+@click.option("--memory", default=4.0, show_default=True, type=float, callback=_positive_finite,
               help="Memory budget in GB; beyond it, chunks spill to disk.")
 @click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
 @click.option("--max-vocab", type=Count, help="Keep at most this many words.")

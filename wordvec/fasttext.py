@@ -25,23 +25,15 @@ from . import ft_kernels as K
 from . import native
 from .encode import EncodedCorpus
 from .errors import WordvecError
+from .model import Model
+from .params import FASTTEXT, MAX_NGRAM
 from .subwords import ngram_buckets, subword_csr
-from .training import check_trainable, default_threads, run_jobs
+from .training import check_trainable
 from .vectors import Vectors
-
-DEFAULTS = {"arch": "sg", "loss": "ns", "dim": 100, "window": 5, "negative": 5,
-            "sample": 1e-4, "epochs": 5, "alpha": 0.05, "min_alpha": 0.0, "minn": 3, "maxn": 6,
-            "bucket": 2_000_000, "threads": None, "seed": 1, "ns_exponent": 0.5, "eos": True,
-            "spread": True, "oov_length": True, "sigmoid": "fasttext"}
-
-
-MAX_NGRAM = 1024  # the longest n-gram a loaded model may ask for (fastText's default is 6)
 
 
 class FastTextVectors(Vectors):
     """Word vectors plus the n-gram matrix (``bucket`` x dim) and hashing parameters."""
-
-    kind = "fasttext"
 
     def __init__(self, words, matrix, ngrams, minn, maxn, bucket, counts=None, meta=None):
         super().__init__(words, matrix, counts=counts, meta=meta)
@@ -53,6 +45,13 @@ class FastTextVectors(Vectors):
             raise WordvecError(f"fastText vectors: n-gram matrix of shape {ngrams.shape} does "
                                f"not match bucket {self.bucket} and dim {self.dim}")
         self.ngrams = ngrams
+
+    def head(self, n):
+        """The ``n`` first (most frequent) words, still answering for unseen words."""
+        n = min(int(n), len(self))
+        return type(self)(self.words[:n], self.matrix[:n], self.ngrams, self.minn, self.maxn,
+                          self.bucket, None if self.counts is None else self.counts[:n],
+                          self.meta)
 
     def ngram_rows(self, word):
         """Indices into :attr:`ngrams` of ``word``'s character n-grams (fastText's order)."""
@@ -125,63 +124,12 @@ class FastTextVectors(Vectors):
 native.register("FastTextVectors", "wordvec.fasttext:FastTextVectors")
 
 
-def _int(p, name, lo):
-    v = p[name]
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-        raise WordvecError(f"{name} must be an integer >= {lo}, not {v!r}")
-    return int(v)
-
-
-def _num(p, name, ok, what):
-    v = p[name]
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or \
-            not np.isfinite(v) or not ok(v):
-        raise WordvecError(f"{name} must be {what}, not {v!r}")
-    return float(v)
+DEFAULTS = {p.name: p.default for p in FASTTEXT}
 
 
 def check_params(params):
-    """Validate fastText settings (a dict as in ``DEFAULTS``); return the filled dict."""
-    unknown = set(params) - set(DEFAULTS)
-    if unknown:
-        raise WordvecError(f"unknown fastText parameter(s): {', '.join(sorted(unknown))}")
-    p = {**DEFAULTS, **{k: v for k, v in params.items() if v is not None or k == "threads"}}
-    if p["arch"] not in ("sg", "cbow"):
-        raise WordvecError(f"arch must be 'sg' (skip-gram) or 'cbow', not {p['arch']!r}")
-    if p["loss"] not in ("ns", "hs"):
-        raise WordvecError(f"loss must be 'ns' (negative sampling) or 'hs' (hierarchical "
-                           f"softmax), not {p['loss']!r}")
-    for name in ("dim", "window", "epochs"):
-        p[name] = _int(p, name, 1)
-    p["negative"] = _int(p, "negative", 0)
-    if p["loss"] == "ns" and p["negative"] == 0:
-        raise WordvecError("negative sampling needs negative >= 1 (or use loss 'hs')")
-    p["minn"] = _int(p, "minn", 0)
-    p["maxn"] = _int(p, "maxn", 0)
-    if p["maxn"] > 0:
-        if p["minn"] < 1:
-            raise WordvecError(f"minn must be at least 1 when maxn > 0, not {p['minn']}")
-        if p["minn"] > p["maxn"]:
-            raise WordvecError(f"minn ({p['minn']}) must not exceed maxn ({p['maxn']}); "
-                               "use maxn 0 to turn subwords off")
-        p["bucket"] = _int(p, "bucket", 1)
-    else:
-        p["bucket"] = 0  # as fastText: no subwords, no n-gram rows
-    p["alpha"] = _num(p, "alpha", lambda x: x > 0, "a positive number")
-    p["min_alpha"] = _num(p, "min_alpha", lambda x: 0 <= x <= p["alpha"],
-                          f"between 0 and alpha ({p['alpha']})")
-    p["sample"] = _num(p, "sample", lambda x: x >= 0, "a number >= 0 (0 = no subsampling)")
-    p["ns_exponent"] = _num(p, "ns_exponent", lambda x: True, "a number")
-    p["eos"] = bool(p["eos"])
-    p["spread"] = bool(p["spread"])
-    p["oov_length"] = bool(p["oov_length"])
-    if p["sigmoid"] not in ("word2vec", "fasttext"):
-        raise WordvecError(f"sigmoid must be 'word2vec' or 'fasttext', not {p['sigmoid']!r}")
-    p["threads"] = default_threads(p["threads"])
-    p["threads"] = _int(p, "threads", 1)
-    if not isinstance(p["seed"], (int, np.integer)) or isinstance(p["seed"], bool):
-        raise WordvecError(f"seed must be an integer, not {p['seed']!r}")
-    return p
+    """Validate fastText settings; return every parameter, filled (:data:`FASTTEXT`)."""
+    return FASTTEXT.resolve(params)
 
 
 def init_input(n_rows, dim, seed):
@@ -254,24 +202,6 @@ def _extra_tokens(corpus, epochs):
     return int(epochs * n * ((raw + lines) / (n + lines) - 1.0))
 
 
-def _huffman_any_order(vocab):
-    """``vocab.huffman()`` for counts in any order (``</s>`` comes last whatever its count):
-    the tree is built over the words sorted by count, the CSR is given back by word id."""
-    counts = np.asarray(vocab.counts)
-    if np.all(counts[:-1] >= counts[1:]):
-        return vocab.huffman()
-    from .vocab import Vocabulary
-    perm = np.argsort(-counts, kind="stable")
-    off, codes, points = Vocabulary([vocab.words[i] for i in perm], counts[perm]).huffman()
-    pos = np.empty_like(perm)
-    pos[perm] = np.arange(len(perm))
-    lengths = (off[1:] - off[:-1])[pos]
-    new_off = np.zeros(len(perm) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_off[1:])
-    take = np.concatenate([np.arange(off[k], off[k + 1]) for k in pos]).astype(np.int64)
-    return new_off, codes[take], points[take]
-
-
 def make_job(corpus, W, C, roff, rows, p):
     """The per-job callable for :func:`wordvec.training.run_jobs`."""
     vocab = corpus.vocab
@@ -279,7 +209,7 @@ def make_job(corpus, W, C, roff, rows, p):
     keep = keep_probabilities(vocab.counts, p["sample"], fasttext_ntokens(corpus))
     window, neg, hs = p["window"], p["negative"], p["loss"] == "hs"
     if hs:
-        hoff, hcodes, hpoints = _huffman_any_order(vocab)
+        hoff, hcodes, hpoints = vocab.huffman()
         nprob, nalias = np.ones(1, np.float32), np.zeros(1, np.int32)
     else:
         hoff, hcodes, hpoints = np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.int32)
@@ -301,12 +231,14 @@ def make_job(corpus, W, C, roff, rows, p):
 
 
 def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTextVectors:
-    """Train fastText on an encoded corpus; return :class:`FastTextVectors` with ``meta``.
+    """Train fastText on an encoded corpus; return :class:`FastTextVectors` with ``meta``, and
+    the word rows and output weights as ``arrays`` (``input_words``, ``output``).
 
-    Parameters (fastText's defaults): ``arch`` "sg"|"cbow", ``loss`` "ns"|"hs", ``dim`` 100,
-    ``window`` 5, ``negative`` 5, ``sample`` 1e-4, ``epochs`` 5, ``alpha`` 0.05, ``min_alpha``
-    0.0, ``minn`` 3, ``maxn`` 6 (0: no subwords), ``bucket`` 2,000,000, ``threads`` (all
-    cores), ``seed`` 1, ``ns_exponent`` 0.5 (noise distribution counts**0.5, as fastText).
+    Parameters (:data:`wordvec.params.FASTTEXT`; fastText's defaults): ``arch`` "sg"|"cbow",
+    ``loss`` "ns"|"hs", ``dim`` 100, ``window`` 5, ``negative`` 5, ``sample`` 1e-4, ``epochs``
+    5, ``alpha`` 0.05, ``min_alpha`` 0.0, ``minn`` 3, ``maxn`` 6 (0: no subwords), ``bucket``
+    2,000,000, ``threads`` (all cores), ``seed`` 1, ``ns_exponent`` 0.5 (noise distribution
+    counts**0.5, as fastText).
 
     Fidelity switches (all on by default: each is what fastText 0.9.2 does; together they
     raised MEN / SimLex-999 by ~0.02 on a 4.6M-token slice of bench-en, see the module doc):
@@ -318,41 +250,131 @@ def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTex
     of ``epochs * (raw + lines) / (kept + lines) - epochs`` passes), ``sigmoid`` "fasttext"
     (fastText's table: x rounded down to a multiple of 1/32, over [-8, 8]) or "word2vec".
     """
-    p = check_params(params)
-    vocab = corpus.vocab
-    if corpus.n_tokens == 0:
-        raise WordvecError("the corpus has no in-vocabulary words to train on")
-    if p["loss"] == "hs" and len(vocab) < 2:
-        raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
-    v, dim = len(vocab), p["dim"]
-    train_on = _EosCorpus(corpus) if p["eos"] else corpus
-    check_trainable(train_on)  # with eos every line has a context (</s>), as in fastText
-    vt = len(train_on.vocab)  # word rows trained (+1 for </s>)
-    try:
-        roff, rows = subword_csr(train_on.vocab.words, p["minn"], p["maxn"], p["bucket"])
-    except ValueError as e:
-        raise WordvecError(str(e)) from None
-    if vt > v:  # </s> has no n-grams in fastText: only its own row
-        rows = rows[:roff[v] + 1].copy()
-        roff[v + 1] = roff[v] + 1
-    W = init_input(vt + p["bucket"], dim, p["seed"])
-    C = np.zeros((vt if p["loss"] == "ns" else max(vt - 1, 1), dim), dtype=np.float32)
-    job = make_job(train_on, W, C, roff, rows, p)
-    # run_jobs checks the word rows and output weights for NaN/inf (its final check copies each
-    # array once: fine for those, not for 800 MB of n-gram rows, which are checked here by block)
-    stats = run_jobs(train_on, job, epochs=p["epochs"], alpha=p["alpha"],
-                     min_alpha=p["min_alpha"], threads=p["threads"], seed=p["seed"],
-                     weights=(W[:vt], C), progress=progress,
-                     desc=f"fasttext-{p['arch']}-{p['loss']}", spread=p["spread"],
-                     extra_tokens=_extra_tokens(corpus, p["epochs"]) if p["oov_length"] else 0)
-    if not _all_finite(W[vt:]):
-        raise WordvecError("training diverged (NaN/inf in the weights): lower --alpha")
-    stats["subword_rows_per_word"] = round(float(len(rows)) / max(v, 1), 2)
-    matrix = np.empty((v, dim), dtype=np.float32)
-    K.word_means(W, roff, rows, matrix)
-    vectors = FastTextVectors(vocab.words, matrix, W[vt:], p["minn"], p["maxn"], p["bucket"],
-                              counts=vocab.counts,
-                              meta={"kind": "fasttext", "params": dict(p), "stats": stats})
-    # the word rows and output weights, for callers that save them (native.save(..., arrays=))
-    vectors.arrays = {"input_words": W[:v], "output": C[:v] if p["loss"] == "ns" else C}
+    model = FastText(**params)
+    model.fit(corpus, progress=progress)
+    vectors = model.wv
+    v = len(model.vocab)
+    vectors.arrays = {"input_words": model.W[:v],
+                      "output": model.C[:v] if model.params["loss"] == "ns" else model.C}
     return vectors
+
+
+class FastText(Model):
+    """fastText skip-gram or CBOW over character n-grams.
+
+    State: the input matrix ``W`` (the word rows, fastText's ``</s>`` row when ``eos``, then
+    ``bucket`` n-gram rows) and the output weights ``C``. The native format stores the word
+    vectors (each the mean of its rows), the n-gram rows (``ngrams.npy``: unseen words get
+    vectors from them), the word rows (``input_words.npy``) and ``C`` (``output.npy``). A
+    folder saved by wordvec 0.1 lacks the last two: the word rows are recovered exactly from
+    the vectors and the n-gram rows (a word vector is the mean of its rows), ``C`` starts at
+    zero.
+    """
+
+    schema = FASTTEXT
+    family = "fasttext"
+
+    @property
+    def word_rows(self):
+        """Rows of ``W`` before the n-gram buckets: the words, plus ``</s>`` with ``eos``."""
+        return len(self.vocab) + (1 if self.params["eos"] else 0)
+
+    def _output_rows(self, vt):
+        return vt if self.params["loss"] == "ns" else max(vt - 1, 1)
+
+    def _init_state(self, enc):
+        p = self.params
+        vt = self.word_rows
+        self.W = init_input(vt + p["bucket"], p["dim"], p["seed"])
+        self.C = np.zeros((self._output_rows(vt), p["dim"]), dtype=np.float32)
+
+    def _grow(self, n_old):
+        p, n, dim = self.params, len(self.vocab), self.params["dim"]
+        fresh = init_input(n - n_old, dim, [p["seed"], self.runs, n_old])
+        self.W = np.concatenate([self.W[:n_old], fresh, self.W[n_old:]])
+        vt = self.word_rows
+        add = np.zeros((self._output_rows(vt) - self.C.shape[0], dim), dtype=np.float32)
+        cut = n_old if p["loss"] == "ns" else self.C.shape[0]  # before </s>'s output row
+        self.C = np.concatenate([self.C[:cut], add, self.C[cut:]])
+
+    def _csr(self, words):
+        p = self.params
+        try:
+            return subword_csr(words, p["minn"], p["maxn"], p["bucket"])
+        except ValueError as e:
+            raise WordvecError(str(e)) from None
+
+    def _setup(self, enc, epochs):
+        p = self.params
+        if enc.n_tokens == 0:
+            raise WordvecError("the corpus has no in-vocabulary words to train on")
+        if p["loss"] == "hs" and len(enc.vocab) < 2:
+            raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
+        v = len(enc.vocab)
+        train_on = _EosCorpus(enc) if p["eos"] else enc
+        check_trainable(train_on)  # with eos every line has a context (</s>), as in fastText
+        vt = len(train_on.vocab)  # word rows trained (+1 for </s>)
+        roff, rows = self._csr(train_on.vocab.words)
+        if vt > v:  # </s> has no n-grams in fastText: only its own row
+            rows = rows[:roff[v] + 1].copy()
+            roff[v + 1] = roff[v] + 1
+        self._rows_per_word = float(len(rows)) / max(v, 1)
+        job = make_job(train_on, self.W, self.C, roff, rows, p)
+        # run_jobs checks the word rows and output weights for NaN/inf; the n-gram rows are
+        # checked after the run (_after_run), by blocks
+        return job, train_on, {
+            "alpha": p["alpha"], "min_alpha": p["min_alpha"], "weights": (self.W[:vt], self.C),
+            "desc": f"fasttext-{p['arch']}-{p['loss']}", "spread": p["spread"],
+            "extra_tokens": _extra_tokens(enc, epochs) if p["oov_length"] else 0}
+
+    def _after_run(self, stats):
+        if not _all_finite(self.W[self.word_rows:]):
+            raise WordvecError("training diverged (NaN/inf in the weights): lower --alpha")
+        stats["subword_rows_per_word"] = round(self._rows_per_word, 2)
+
+    def _vectors(self):
+        p, v = self.params, len(self.vocab)
+        # the rows as trained: n-gram rows after the word rows (and </s>'s)
+        roff, rows = self._csr(self.vocab.words + [EOS + "\0"] * (self.word_rows - v))
+        matrix = np.empty((v, p["dim"]), dtype=np.float32)
+        K.word_means(self.W, roff, rows, matrix)
+        return FastTextVectors(self.vocab.words, matrix, self.W[self.word_rows:], p["minn"],
+                               p["maxn"], p["bucket"], counts=self.vocab.counts)
+
+    def _state_arrays(self):
+        return {"input_words": self.W[:self.word_rows], "output": self.C}
+
+    def _from_saved(self, vectors, arrays, header):
+        p, v, dim = self.params, len(vectors), vectors.dim
+        if (vectors.minn, vectors.maxn, vectors.bucket) != (p["minn"], p["maxn"], p["bucket"]):
+            raise WordvecError("the n-gram settings in model.json disagree with its fields")
+        vt = self.word_rows
+        W = np.empty((vt + p["bucket"], dim), dtype=np.float32)
+        W[vt:] = vectors.ngrams
+        words = arrays.get("input_words")
+        if words is not None:
+            if words.shape[1:] != (dim,) or words.shape[0] not in (v, vt):
+                raise WordvecError(f"input_words.npy of shape {words.shape} does not fit {v} "
+                                   f"words x {dim} dims")
+            W[:words.shape[0]] = words
+        else:  # wordvec 0.1: a word's vector is the mean of its own row and its n-gram rows
+            # (rows index [v word rows, then the n-gram rows]: own rows at zero give the
+            # n-gram part of each mean; own row = n_rows * (mean - that part))
+            roff, rows = self._csr(vectors.words)
+            part = np.zeros((v, dim), dtype=np.float32)
+            K.word_means(np.concatenate([np.zeros((v, dim), np.float32), W[vt:]]), roff, rows,
+                         part)
+            n_rows = np.diff(roff).astype(np.float32)[:, None]
+            W[:v] = (np.asarray(vectors.matrix, dtype=np.float32) - part) * n_rows
+            words = W[:v]
+        if words.shape[0] < vt:  # no </s> row saved: a fresh one
+            W[v:vt] = init_input(vt - v, dim, [p["seed"], v])
+        out = arrays.get("output")
+        want = self._output_rows(vt)
+        C = np.zeros((want, dim), dtype=np.float32)
+        if out is not None:
+            if out.shape[1:] != (dim,) or out.shape[0] not in (want, v):
+                raise WordvecError(f"output weights of shape {out.shape} do not fit {v} words "
+                                   f"x {dim} dims")
+            C[:out.shape[0]] = out
+        self.W, self.C = W, C

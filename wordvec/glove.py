@@ -13,21 +13,20 @@ without locks (Hogwild), each in a Numba ``nogil`` kernel.
 """
 
 import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
 
 from .errors import WordvecError
-from .training import bar_disable, check_trainable, close_bar
+from .model import Model
+from .params import GLOVE
+from .training import check_trainable
 from .vectors import Vectors
 
 BLOCK = 1 << 14  # entries per shuffled block
 STEP_BLOCKS = 32  # blocks per kernel call (a signal stops the threads within one call)
 GRAD_CLIP = 100.0
-VECTOR_MODES = ("sum", "word", "concat")
 _MAGIC = np.int32(0x5F3759DF)
 # fast-math without "no NaNs / no infinities", so the divergence guard (isfinite) stays
 _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -121,27 +120,7 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
     return cost, bad
 
 
-# ---- orchestration --------------------------------------------------------------------------
-def _check(name, value, ok, what):
-    if not ok:
-        raise WordvecError(f"{name} must be {what} (got {value!r})")
-
-
-def _validate(dim, window, x_max, power, alpha, epochs, threads, vectors, memory_gb):
-    _check("dim", dim, isinstance(dim, (int, np.integer)) and dim >= 1, "a positive integer")
-    _check("window", window, isinstance(window, (int, np.integer)) and window >= 1,
-           "a positive integer")
-    _check("x_max", x_max, x_max > 0, "positive")
-    _check("power", power, power > 0, "positive")
-    _check("alpha", alpha, alpha > 0, "positive")
-    _check("epochs", epochs, isinstance(epochs, (int, np.integer)) and epochs >= 1,
-           "a positive integer")
-    _check("threads", threads, threads is None or (isinstance(threads, (int, np.integer))
-                                                    and threads >= 1), "a positive integer")
-    _check("vectors", vectors, vectors in VECTOR_MODES, "one of " + ", ".join(VECTOR_MODES))
-    _check("memory", memory_gb, memory_gb > 0, "a positive number of GB")
-
-
+# ---- the model ------------------------------------------------------------------------------
 def _entries(matrix):
     """CSR -> (rows int32, cols int32, vals float32) of the positive entries.
 
@@ -161,133 +140,176 @@ def _entries(matrix):
     return rows, cols, vals
 
 
-def train_glove(corpus, *, progress=True, cooccur=None, dim=100, window=10, symmetric=True,
-                x_max=100.0, power=0.75, alpha=0.05, epochs=25, threads=None, seed=1,
-                vectors="sum", memory_gb=4.0, distance_weighting=True, tmpdir=None):
+def _uniform(rng, shape, dim):
+    return (rng.random(shape, dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+
+
+class GloVe(Model):
+    """GloVe: co-occurrence counts (of a corpus, or a saved ``cooccur`` matrix) fitted by AdaGrad.
+
+    State: word and context vectors ``W``, ``C``, biases ``bw``, ``bc`` and their AdaGrad sums
+    of squared gradients ``GW``, ``GC``, ``gbw``, ``gbc`` (all saved, so training continues
+    with its accumulators). Continuing counts the new text's co-occurrences and fits them.
+    Each epoch visits jobs of ``STEP_BLOCKS`` blocks of the (once shuffled) non-zeros in a fresh
+    random order, on the shared job runner (:func:`wordvec.training.run_jobs`).
+    """
+
+    schema = GLOVE
+    family = "glove"
+    state = ("W", "C", "bw", "bc", "GW", "GC", "gbw", "gbc")
+
+    def _init_state(self, enc):
+        p = self.params
+        self._matrix = None
+        if p["cooccur"] is not None:
+            self._matrix = self._load_matrix(enc)
+            self.vocab = self._matrix[1]
+        elif enc is None:
+            raise WordvecError("GloVe needs a corpus or a co-occurrence file (--cooccur)")
+        else:  # no co-occurrence at all: fail now, not after counting
+            check_trainable(enc, "nothing to train: no co-occurrences")
+        n, dim = len(self.vocab), p["dim"]
+        rng = np.random.default_rng([p["seed"], 0x610E])
+        self.W, self.C = _uniform(rng, (n, dim), dim), _uniform(rng, (n, dim), dim)
+        self.bw, self.bc = _uniform(rng, n, dim), _uniform(rng, n, dim)
+        self.GW, self.GC = np.ones((n, dim), np.float32), np.ones((n, dim), np.float32)
+        self.gbw, self.gbc = np.ones(n, np.float32), np.ones(n, np.float32)
+
+    def _grow(self, n_old):
+        p, n = self.params, len(self.vocab)
+        rng = np.random.default_rng([p["seed"], 0x610E, self.runs, n_old])
+        k, dim = n - n_old, p["dim"]
+        self.W = np.concatenate([self.W, _uniform(rng, (k, dim), dim)])
+        self.C = np.concatenate([self.C, _uniform(rng, (k, dim), dim)])
+        self.bw = np.concatenate([self.bw, _uniform(rng, k, dim)])
+        self.bc = np.concatenate([self.bc, _uniform(rng, k, dim)])
+        for name in ("GW", "GC", "gbw", "gbc"):
+            a = getattr(self, name)
+            setattr(self, name, np.concatenate([a, np.ones((k,) + a.shape[1:], np.float32)]))
+
+    def _load_matrix(self, enc):
+        from .cooccur_file import load_cooccurrence, validate_pair
+        cooccur = self.params["cooccur"]
+        t0 = time.perf_counter()
+        if isinstance(cooccur, (str, os.PathLike)):
+            matrix, vocab, cparams = load_cooccurrence(cooccur, with_params=True)  # checked
+        else:  # a (matrix, Vocabulary) pair from Python: checked as a file's would be
+            matrix, vocab = validate_pair(cooccur)
+            cooccur, cparams = "<in-memory matrix>", {}
+        if enc is not None and list(enc.vocab.words) != list(vocab.words):
+            raise WordvecError(f"{cooccur}: its vocabulary differs from the corpus's")
+        for key in ("window", "symmetric", "distance_weighting"):
+            if key in cparams:
+                self.params[key] = cparams[key]
+        return matrix, vocab, {"cooccur_file": os.fspath(cooccur),
+                               "load_seconds": round(time.perf_counter() - t0, 3)}
+
+    def _setup(self, enc, epochs):
+        from .cooccur import count_cooccurrence
+        from .training import Plan
+        p = self.params
+        t0 = time.perf_counter()
+        matrix = getattr(self, "_matrix", None)
+        self._matrix = None
+        if matrix is None and p["cooccur"] is not None:
+            matrix = self._load_matrix(None)
+        if matrix is not None:
+            matrix, vocab, stats = matrix
+            if list(vocab.words) != list(self.vocab.words):
+                raise WordvecError("the co-occurrence matrix's vocabulary differs from the model's")
+        else:
+            stats = {}
+            check_trainable(enc, "nothing to train: no co-occurrences")
+            matrix = count_cooccurrence(enc, window=p["window"], symmetric=p["symmetric"],
+                                        distance_weighting=p["distance_weighting"],
+                                        memory_gb=p["memory_gb"], threads=p["threads"],
+                                        progress=self._progress)
+            stats["count_seconds"] = round(time.perf_counter() - t0, 3)
+            stats.update({f"count_{k}": v for k, v in getattr(matrix, "count_stats", {}).items()})
+        rows, cols, vals = _entries(matrix)
+        del matrix
+        nnz = len(rows)
+        if nnz == 0:
+            raise WordvecError("no co-occurrences to train on (every sentence has a single word?)")
+        stats["nonzeros"] = nnz
+        self._setup_stats = stats
+        from .rng import seed_state
+        _shuffle(rows, cols, vals, seed_state(p["seed"], 0x610E, *([self.runs] if self.runs else [])))
+        n_blocks = (nnz + BLOCK - 1) // BLOCK
+        bounds = np.append(np.arange(0, n_blocks, STEP_BLOCKS), n_blocks).astype(np.int64)
+        sizes = np.minimum(bounds[1:] * BLOCK, nnz) - bounds[:-1] * BLOCK
+        seed, runs, n_jobs = p["seed"], self.runs, len(bounds) - 1
+
+        def order(epoch):
+            return np.random.default_rng([seed, 0x610E, runs, epoch]).permutation(n_jobs)
+
+        f32 = np.float32
+        consts = (f32(p["x_max"]), f32(p["power"]), f32(p["alpha"]), f32(GRAD_CLIP))
+        W, C, bw, bc, GW, GC, gbw, gbc = (getattr(self, k) for k in self.state)
+        alpha = p["alpha"]
+
+        def job(first, last, rng, progress, slot, schedule):
+            blocks = np.arange(first, last, dtype=np.int64)
+            cost, bad = _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, *consts)
+            n = min(last * BLOCK, nnz) - first * BLOCK
+            if bad or not np.isfinite(cost):
+                raise WordvecError(f"GloVe diverged ({bad:,} non-finite updates): lower --alpha "
+                                   f"(now {alpha}) or --x-max")
+            progress[slot] += n
+            return cost, n, n, n
+
+        return job, None, {"alpha": alpha, "min_alpha": alpha, "weights": (W, C),
+                           "desc": "glove", "plan": Plan(bounds, sizes, order), "unit": "pair",
+                           "epoch_barrier": True}
+
+    def _run(self, enc, epochs, *, progress, checkpoint, phase, corpus):
+        self._progress = progress
+        stats = super()._run(enc, epochs, progress=progress, checkpoint=checkpoint, phase=phase,
+                             corpus=corpus)
+        stats.update(self._setup_stats)
+        stats["loss"] = stats["loss_per_epoch"]
+        stats["train_seconds"] = stats["wall_seconds"]
+        stats["updates"] = stats["words"]
+        return stats
+
+    def _vectors(self):
+        mode = self.params["vectors"]
+        out = (self.W + self.C if mode == "sum" else self.W if mode == "word"
+               else np.hstack([self.W, self.C]))
+        return Vectors(self.vocab.words, out.astype(np.float32), counts=self.vocab.counts)
+
+    def _state_arrays(self):
+        return {name: getattr(self, name) for name in self.state}
+
+    def _from_saved(self, vectors, arrays, header):
+        missing = [k for k in self.state if k not in arrays]
+        if missing:
+            raise WordvecError("it holds GloVe's vectors but not its training state (saved by "
+                               "wordvec 0.1?): it can be queried, not trained further")
+        n, dim = len(vectors), self.params["dim"]
+        for name in self.state:
+            a = arrays[name]
+            want = (n, dim) if name in ("W", "C", "GW", "GC") else (n,)
+            if a.shape != want or a.dtype.kind != "f":
+                raise WordvecError(f"{name}.npy of shape {a.shape} does not fit {n} words x "
+                                   f"{dim} dims")
+            setattr(self, name, np.array(a, dtype=np.float32))
+
+
+def train_glove(corpus, *, progress=True, cooccur=None, **params):
     """Train GloVe vectors on an EncodedCorpus, or on a saved co-occurrence ``.npz``.
 
     ``cooccur`` names a file written by ``wordvec cooccur``, or is a ``(sparse matrix,
     Vocabulary)`` pair, checked like a file's contents (then ``corpus`` may be None and the
     vocabulary comes from the file; ``window``/``symmetric`` are those it was counted with).
     ``vectors``: ``"sum"`` (W + W̃, the default), ``"word"`` (W) or ``"concat"`` ([W, W̃]).
-    Returns :class:`~wordvec.vectors.Vectors` with ``meta`` = kind, params, stats.
+    Parameters: :data:`wordvec.params.GLOVE`. Returns :class:`~wordvec.vectors.Vectors` with
+    ``meta`` = kind, params, stats.
     """
-    from .cooccur import count_cooccurrence
-    from .cooccur_file import load_cooccurrence, validate_pair
-    _validate(dim, window, x_max, power, alpha, epochs, threads, vectors, memory_gb)
-    n_threads = int(threads or os.cpu_count() or 1)
-    stats = {}
-    t0 = time.perf_counter()
-    if cooccur is not None:
-        if isinstance(cooccur, (str, os.PathLike)):
-            matrix, vocab, cparams = load_cooccurrence(cooccur, with_params=True)  # checked
-        else:  # a (matrix, Vocabulary) pair from Python: checked as a file's would be
-            matrix, vocab = validate_pair(cooccur)
-            cooccur, cparams = "<in-memory matrix>", {}
-        if corpus is not None and list(corpus.vocab.words) != list(vocab.words):
-            raise WordvecError(f"{cooccur}: its vocabulary differs from the corpus's")
-        window = cparams.get("window", window)
-        symmetric = cparams.get("symmetric", symmetric)
-        distance_weighting = cparams.get("distance_weighting", distance_weighting)
-        stats["cooccur_file"] = os.fspath(cooccur)
-        stats["load_seconds"] = round(time.perf_counter() - t0, 3)
-    else:
-        if corpus is None:
-            raise WordvecError("GloVe needs a corpus or a co-occurrence file (--cooccur)")
-        # no co-occurrence at all: fail now, not after counting
-        check_trainable(corpus, "nothing to train: no co-occurrences")
-        vocab = corpus.vocab
-        matrix = count_cooccurrence(corpus, window=window, symmetric=symmetric,
-                                    distance_weighting=distance_weighting, memory_gb=memory_gb,
-                                    threads=n_threads, progress=progress, tmpdir=tmpdir)
-        stats["count_seconds"] = round(time.perf_counter() - t0, 3)
-        stats.update({f"count_{k}": v for k, v in getattr(matrix, "count_stats", {}).items()})
-    n_words = len(vocab)
-    rows, cols, vals = _entries(matrix)
-    del matrix
-    nnz = len(rows)
-    if nnz == 0:
-        raise WordvecError("no co-occurrences to train on (every sentence has a single word?)")
-    stats["nonzeros"] = nnz
-
-    t1 = time.perf_counter()
-    from .rng import seed_state
-    state = seed_state(seed, 0x610E)
-    _shuffle(rows, cols, vals, state)
-    rng = np.random.default_rng([seed, 0x610E])
-    W = ((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
-    C = ((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
-    bw = ((rng.random(n_words, dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
-    bc = ((rng.random(n_words, dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
-    GW = np.ones((n_words, dim), dtype=np.float32)
-    GC = np.ones((n_words, dim), dtype=np.float32)
-    gbw = np.ones(n_words, dtype=np.float32)
-    gbc = np.ones(n_words, dtype=np.float32)
-    n_blocks = (nnz + BLOCK - 1) // BLOCK
-    f32 = np.float32
-    consts = (f32(x_max), f32(power), f32(alpha), f32(GRAD_CLIP))
-    losses = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=epochs, unit="epoch", desc="glove", leave=False, disable=bar_disable())
-    stop = threading.Event()  # set on an error or a signal: the threads end within a step
-
-    def run(share):
-        # a thread's share of an epoch in steps of STEP_BLOCKS blocks, so that a signal stops
-        # the training within a fraction of a second (the same blocks in the same order)
-        cost, bad = 0.0, 0
-        for i in range(0, len(share), STEP_BLOCKS):
-            if stop.is_set():
-                break
-            c, b = _epoch(rows, cols, vals, share[i:i + STEP_BLOCKS], W, C, bw, bc, GW, GC,
-                          gbw, gbc, *consts)
-            cost += c
-            bad += b
-        return cost, bad
-
-    pool = ThreadPoolExecutor(max_workers=n_threads)
-    ok = False
-    try:
-        for epoch in range(epochs):
-            order = rng.permutation(n_blocks).astype(np.int64)
-            shares = np.array_split(order, n_threads)
-            results = list(pool.map(run, shares))
-            cost = sum(r[0] for r in results)
-            bad = sum(r[1] for r in results)
-            loss = cost / nnz
-            if bad or not np.isfinite(loss) or not np.isfinite(W[0, 0]):
-                raise WordvecError(
-                    f"GloVe diverged in epoch {epoch + 1} (loss {loss}, {bad} non-finite "
-                    f"updates): lower --alpha (now {alpha}) or --x-max")
-            losses.append(round(float(loss), 6))
-            if bar is not None:
-                bar.set_postfix(loss=f"{loss:.5f}")
-                bar.update(1)
-        ok = True
-    finally:
-        stop.set()
-        while True:  # wait for the threads (each ends within a step) before anything goes
-            try:
-                pool.shutdown(wait=True)
-                break
-            except KeyboardInterrupt:  # a second Ctrl-C: the clean-up still waits
-                pass
-        close_bar(bar, ok)  # after an error or a signal the message is the only line
-    stats["train_seconds"] = round(time.perf_counter() - t1, 3)
-    stats["loss"] = losses
-    stats["threads"] = n_threads
-    stats["updates"] = nnz * epochs
-    if vectors == "sum":
-        out = W + C
-    elif vectors == "word":
-        out = W
-    else:
-        out = np.hstack([W, C])
-    params = {"dim": dim, "window": window, "symmetric": bool(symmetric),
-              "distance_weighting": bool(distance_weighting), "x_max": x_max, "power": power,
-              "alpha": alpha, "epochs": epochs, "seed": seed, "vectors": vectors,
-              "memory_gb": memory_gb}
-    meta = {"kind": "glove", "params": params, "stats": stats}
-    return Vectors(vocab.words, out.astype(np.float32), counts=vocab.counts, meta=meta)
+    if corpus is None and cooccur is None:
+        raise WordvecError("GloVe needs a corpus or a co-occurrence file (--cooccur)")
+    model = GloVe(cooccur=cooccur, **params)
+    model.fit(corpus if cooccur is None else None, progress=progress)
+    if cooccur is not None and corpus is not None and model.vocab.words != corpus.vocab.words:
+        raise WordvecError(f"{cooccur}: its vocabulary differs from the corpus's")
+    return model.wv

@@ -10,7 +10,7 @@ lessons learned from word embeddings")
 
         PPMI(w, c) = max(0, log( #(w,c) · Σ_c' #(c')^α / (#(w) · #(c)^α) ) − log k)
 
-    with ``α = cds`` and ``k = neg``; computed on the non-zero counts only (a zero count stays
+    with ``α = cds`` and ``k = shift``; computed on the non-zero counts only (a zero count stays
     zero), never as a dense V x V. Truncated SVD ``M ≈ U Σ Vᵀ``; word vectors ``U Σ^eig``,
     or ``U Σ^eig + V Σ^eig`` (W + C) with ``add_context``.
 
@@ -48,7 +48,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import WordvecError
-from .svd import DEFAULT_N_ITER, DEFAULT_OVERSAMPLE, METHODS, truncated_svd
+from .model import Model
+from .params import LSA as LSA_PARAMS
+from .svd import truncated_svd
 from .vectors import Vectors
 
 MATRICES = ("ppmi", "tfidf")
@@ -57,13 +59,13 @@ BLOCK_NNZ = 1 << 22  # entries processed at a time (bounds temporary memory)
 
 
 # ---- PPMI -----------------------------------------------------------------------------------
-def ppmi(counts, cds=0.75, neg=1.0):
+def ppmi(counts, cds=0.75, shift=1.0):
     """Positive (shifted) PMI of a word–context count matrix, with context smoothing ``cds``.
 
     ``counts`` is a scipy.sparse matrix (rows = words, columns = contexts). Returns a CSR float32
     matrix holding only the positive entries. Memory: the result plus one block of entries.
     """
-    _check_ppmi_params(cds, neg)
+    _check_ppmi_params(cds, shift)
     C = sp.csr_matrix(counts)
     C.sum_duplicates()
     if C.nnz and C.data.min() < 0:
@@ -76,7 +78,7 @@ def ppmi(counts, cds=0.75, neg=1.0):
     smooth_total = float(np.sum(col_sum[col_sum > 0] ** cds))
     if smooth_total <= 0:
         raise WordvecError("the co-occurrence matrix is empty: no word pairs to weight")
-    shift = np.log(smooth_total) - np.log(float(neg))
+    offset = np.log(smooth_total) - np.log(float(shift))
     n_rows = C.shape[0]
     kept_per_row = np.zeros(n_rows, dtype=np.int64)
     data_parts, index_parts = [], []
@@ -88,7 +90,7 @@ def ppmi(counts, cds=0.75, neg=1.0):
         a, b = indptr[r0], indptr[r1]
         rows = np.repeat(np.arange(r0, r1), np.diff(indptr[r0:r1 + 1]))
         cols = C.indices[a:b]
-        val = np.log(C.data[a:b].astype(np.float64)) - log_row[rows] - log_col[cols] + shift
+        val = np.log(C.data[a:b].astype(np.float64)) - log_row[rows] - log_col[cols] + offset
         keep = val > 0
         data_parts.append(val[keep].astype(np.float32))
         index_parts.append(cols[keep].astype(np.int32))
@@ -101,13 +103,13 @@ def ppmi(counts, cds=0.75, neg=1.0):
     return sp.csr_matrix((data, indices, out_indptr), shape=C.shape)
 
 
-def _check_ppmi_params(cds, neg):
+def _check_ppmi_params(cds, shift):
     if not cds > 0:
         raise WordvecError(f"cds (context-distribution smoothing) must be > 0, got {cds}")
     if cds > 1:
         raise WordvecError(f"cds must be at most 1 (1 = no smoothing), got {cds}")
-    if not neg >= 1:
-        raise WordvecError(f"neg (PMI shift log k) must be at least 1, got {neg}")
+    if not shift >= 1:
+        raise WordvecError(f"shift (PMI shifted by log shift) must be at least 1, got {shift}")
 
 
 # ---- term–document --------------------------------------------------------------------------
@@ -177,78 +179,107 @@ def weight_term_document(X, weighting="tfidf"):
     return X
 
 
-# ---- trainer --------------------------------------------------------------------------------
-def train_lsa(corpus=None, *, progress=True, cooccur=None, matrix="ppmi", dim=300, window=5,
-              distance_weighting=False, cds=0.75, neg=1, eig=None, add_context=None,
-              svd="randomized", svd_iter=DEFAULT_N_ITER, oversample=DEFAULT_OVERSAMPLE,
-              weighting="tfidf", doc_lines=1, symmetric=True, memory_gb=2.0, seed=1,
-              threads=None):
+# ---- the model ------------------------------------------------------------------------------
+def train_lsa(corpus=None, *, progress=True, cooccur=None, **params):
     """Train LSA word vectors on an :class:`~wordvec.encode.EncodedCorpus`.
 
     ``corpus`` may be ``None`` when ``cooccur`` names a saved co-occurrence ``.npz`` or is a
-    ``(csr_matrix, Vocabulary)`` pair (PPMI mode only; its vocabulary is used, and the corpus,
-    if given, is ignored). ``eig`` defaults to 0.5 for PPMI and 1.0 (U·Σ) for tf-idf.
+    ``(csr_matrix, Vocabulary)`` pair (PPMI mode only; its vocabulary is used). Parameters:
+    :data:`wordvec.params.LSA`. ``eig`` defaults to 0.5 for PPMI and 1.0 (U·Σ) for tf-idf.
     ``add_context`` (W + C: U·Σ^eig + V·Σ^eig) defaults to on for PPMI: on bench-en it gave
     better similarity than W alone (WS-353 0.616 vs 0.580, SimLex 0.333 vs 0.285, MEN 0.708 vs
     0.666) for 0.3 analogy points (benchmarks/README.md); ``add_context=False`` gives U·Σ^eig.
     ``symmetric`` counts contexts on both sides (else left only); ``memory_gb`` is the
-    co-occurrence counter's budget in GB (it uses all of it on a large
-    corpus, so it bounds the peak). Returns :class:`~wordvec.vectors.Vectors` with ``meta`` =
-    {"kind": "lsa", "params", "stats"}; stats hold the counting / weighting / SVD seconds,
-    matrix sizes and the top singular values.
+    co-occurrence counter's budget in GB (it uses all of it on a large corpus, so it bounds the
+    peak). Returns :class:`~wordvec.vectors.Vectors` with ``meta`` = {"kind": "lsa", "params",
+    "stats"}; stats hold the counting / weighting / SVD seconds, matrix sizes and the top
+    singular values.
     """
+    if corpus is None and cooccur is None:
+        raise WordvecError("LSA needs a corpus or a co-occurrence file (cooccur=...)")
+    if cooccur is not None and corpus is not None and params.get("matrix", "ppmi") == "ppmi":
+        corpus = None  # the matrix's vocabulary is used
+    return LSA(cooccur=cooccur, **params).fit(corpus, progress=progress).wv
+
+
+class LSA(Model):
+    """LSA: a PPMI (or tf-idf) matrix and its truncated SVD. Its state is the vectors alone:
+    the SVD is one step, so "continuing" on more text (:meth:`train`) refits on that text
+    with the same settings."""
+
+    schema = LSA_PARAMS
+    family = "lsa"
+
+    def _init_state(self, enc):
+        if enc is None and self.params["cooccur"] is None:
+            raise WordvecError("LSA needs a corpus or a co-occurrence file (cooccur=...)")
+
+    def _run(self, enc, epochs, *, progress, checkpoint, phase, corpus):
+        if checkpoint is not None:
+            raise WordvecError("LSA has no checkpoints: its SVD is a single step")
+        vocab, self.W, stats = _fit(enc, self.params, progress)
+        self.vocab = vocab
+        return stats
+
+    def train(self, corpus, *, epochs=None, new_words=True, progress=False, checkpoint=None,
+              min_count=None):
+        """Refit on ``corpus`` with the same settings (an SVD does not continue)."""
+        if min_count is not None:
+            self.params["min_count"] = min_count
+        history = self.history
+        self.fit(corpus, progress=progress, checkpoint=checkpoint)
+        self.history = history + self.history
+        return self.history[-1]
+
+    def _vectors(self):
+        return Vectors(self.vocab.words, self.W, counts=self.vocab.counts)
+
+    def _state_arrays(self):
+        return {}
+
+    def _from_saved(self, vectors, arrays, header):
+        self.W = np.array(vectors.matrix, dtype=np.float32)
+
+
+def _fit(corpus, p, progress):
+    """The LSA pipeline with resolved parameters ``p``: ``(vocab, vectors, stats)``."""
     t_start = time.perf_counter()
-    if svd not in METHODS:
-        raise WordvecError(f"unknown SVD method {svd!r}: use one of {', '.join(METHODS)}")
-    if matrix in MATRICES and eig is None:
-        eig = 0.5 if matrix == "ppmi" else 1.0
-    _check_int("dim", dim, 1)
-    _check_int("seed", seed, 0)
-    _check_int("svd_iter", svd_iter, 0)
-    _check_int("oversample", oversample, 0)
-    if eig is not None and (not np.isfinite(eig) or eig < 0):
-        raise WordvecError(f"eig (singular-value exponent) must be >= 0, got {eig}")
-    if add_context is None:
-        add_context = matrix == "ppmi"
-    if add_context and matrix == "tfidf":
-        raise WordvecError("add_context (W + C) applies to the ppmi matrix only: "
-                           "tf-idf contexts are documents, not words")
-    vocab, M, stats = lsa_matrix(corpus, matrix=matrix, cooccur=cooccur, window=window,
-                                 distance_weighting=distance_weighting, cds=cds, neg=neg,
-                                 weighting=weighting, doc_lines=doc_lines, symmetric=symmetric,
-                                 memory_gb=memory_gb, threads=threads, progress=progress)
-    if matrix == "ppmi":
-        params = {"matrix": "ppmi", "dim": dim, "window": window, "symmetric": bool(symmetric),
-                  "distance_weighting": bool(distance_weighting), "cds": cds, "neg": neg,
-                  "eig": eig, "add_context": bool(add_context), "cooccur": _label(cooccur)}
-    else:
-        params = {"matrix": "tfidf", "dim": dim, "weighting": weighting,
-                  "doc_lines": doc_lines, "eig": eig}
-    params.update({"svd": svd, "svd_iter": svd_iter, "oversample": oversample, "seed": seed})
+    add_context = p["add_context"]
+    vocab, M, stats = lsa_matrix(corpus, matrix=p["matrix"], cooccur=p["cooccur"],
+                                 window=p["window"], distance_weighting=p["distance_weighting"],
+                                 cds=p["cds"], shift=p["shift"], weighting=p["weighting"],
+                                 doc_lines=p["doc_lines"], symmetric=p["symmetric"],
+                                 memory_gb=p["memory_gb"], threads=p["threads"],
+                                 progress=progress)
+    if isinstance(p["cooccur"], tuple):
+        p["cooccur"] = "<in-memory matrix>"
+    elif p["cooccur"] is not None:
+        p["cooccur"] = os.fspath(p["cooccur"])
+    dim, svd = p["dim"], p["svd"]
     check_dim(dim, M.shape)
     _say(progress, f"SVD ({svd}) of a {M.shape[0]:,} x {M.shape[1]:,} matrix, "
                    f"{M.nnz:,} non-zeros, to {dim} dimensions")
     t0 = time.perf_counter()
     try:
-        U, s, V, info = truncated_svd(M, dim, method=svd, n_iter=svd_iter,
-                                      oversample=oversample, seed=seed, threads=threads,
-                                      right=bool(add_context), progress=_bars(progress))
+        U, s, V, info = truncated_svd(M, dim, method=svd, n_iter=p["svd_iter"],
+                                      oversample=p["oversample"], seed=p["seed"],
+                                      threads=p["threads"], right=bool(add_context),
+                                      progress=_bars(progress))
     except BaseException:
         _clear_bars()  # an error or a signal: its message must be the only line
         raise
     del M
-    W = word_vectors(U, s, V if add_context else None, eig)
+    W = word_vectors(U, s, V if add_context else None, p["eig"])
     stats["svd_seconds"] = round(time.perf_counter() - t0, 3)
     stats["singular_values"] = [round(float(x), 4) for x in s[:10]]
     stats["singular_value_last"] = round(float(s[-1]), 4)
     stats["wall_seconds"] = round(time.perf_counter() - t_start, 3)
-    meta = {"kind": "lsa", "params": params, "stats": stats}
-    return Vectors(vocab.words, W, counts=vocab.counts, meta=meta)
+    return vocab, W, stats
 
 
 def lsa_matrix(corpus=None, *, matrix="ppmi", cooccur=None, window=5, distance_weighting=False,
-               cds=0.75, neg=1, weighting="tfidf", doc_lines=1, symmetric=True, memory_gb=2.0,
-               threads=None, progress=True):
+               cds=0.75, shift=1.0, weighting="tfidf", doc_lines=1, symmetric=True,
+               memory_gb=2.0, threads=None, progress=True):
     """The weighted sparse matrix LSA factorises: ``(vocab, csr float32, stats)``.
 
     PPMI (words x contexts) or weighted term–document (words x documents); parameters as in
@@ -263,11 +294,11 @@ def lsa_matrix(corpus=None, *, matrix="ppmi", cooccur=None, window=5, distance_w
     stats = {}
     if matrix == "ppmi":
         _check_int("window", window, 1)
-        _check_ppmi_params(cds, neg)
+        _check_ppmi_params(cds, shift)
         if not memory_gb > 0:
             raise WordvecError(f"the co-occurrence memory budget must be > 0 GB, got {memory_gb}")
-        vocab, M = _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, neg,
-                                memory_gb, threads, progress, stats)
+        vocab, M = _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds,
+                                shift, memory_gb, threads, progress, stats)
     else:
         if cooccur is not None:
             raise WordvecError("a co-occurrence file applies to the ppmi matrix only, not tfidf")
@@ -279,7 +310,7 @@ def lsa_matrix(corpus=None, *, matrix="ppmi", cooccur=None, window=5, distance_w
         _check_int("doc_lines", doc_lines, 1)
         vocab, M = _tfidf_matrix(corpus, weighting, doc_lines, progress, stats)
     if M.nnz == 0:
-        hint = "lower --neg or " if matrix == "ppmi" else ""
+        hint = "lower --shift or " if matrix == "ppmi" else ""
         raise WordvecError(f"the weighted {matrix} matrix has no positive entries: "
                            f"{hint}use a larger corpus")
     return vocab, M, stats
@@ -304,7 +335,7 @@ def word_vectors(U, s, V=None, eig=0.5):
     return np.ascontiguousarray(W, dtype=np.float32)
 
 
-def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, neg, memory_gb,
+def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, shift, memory_gb,
                  threads, progress, stats):
     t0 = time.perf_counter()
     if cooccur is not None:
@@ -333,8 +364,8 @@ def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, ne
     stats["count_seconds"] = round(time.perf_counter() - t0, 3)
     stats["cooccur_nnz"] = int(counts.nnz)
     t0 = time.perf_counter()
-    _say(progress, f"PPMI (cds {cds}, shift log {neg}) over {counts.nnz:,} co-occurrences")
-    M = ppmi(counts, cds=cds, neg=neg)
+    _say(progress, f"PPMI (cds {cds}, shift log {shift}) over {counts.nnz:,} co-occurrences")
+    M = ppmi(counts, cds=cds, shift=shift)
     del counts
     stats["weight_seconds"] = round(time.perf_counter() - t0, 3)
     stats["matrix_nnz"] = int(M.nnz)
@@ -357,14 +388,6 @@ def _tfidf_matrix(corpus, weighting, doc_lines, progress, stats):
     stats["matrix_nnz"] = int(M.nnz)
     stats["matrix_shape"] = list(M.shape)
     return vocab, M
-
-
-def _label(cooccur):
-    if cooccur is None:
-        return None
-    if isinstance(cooccur, (str, os.PathLike)):
-        return os.fspath(cooccur)
-    return "<in-memory matrix>"
 
 
 def _check_int(name, value, minimum):

@@ -46,13 +46,15 @@ def is_native(path):
     return os.path.isdir(path) and os.path.isfile(os.path.join(path, HEADER))
 
 
-def save(vectors, path, arrays=None, *, force=False, inputs=()):
+def save(vectors, path, arrays=None, *, fields=None, force=False, inputs=()):
     """Save ``vectors`` (a Vectors or subclass) and extra ``arrays`` ({name: ndarray}).
 
     ``vectors.meta`` supplies ``kind``, ``params`` and ``stats``; a subclass contributes its own
     arrays and header fields through ``native_state()`` -> ``(fields, arrays)``.
     """
-    fields, own_arrays = vectors.native_state() if hasattr(vectors, "native_state") else ({}, {})
+    own_fields, own_arrays = (vectors.native_state() if hasattr(vectors, "native_state")
+                              else ({}, {}))
+    fields = {**own_fields, **(fields or {})}
     all_arrays = {"vectors": vectors.matrix, **own_arrays, **(arrays or {})}
     meta = vectors.meta
     header = {

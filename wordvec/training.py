@@ -40,7 +40,6 @@ them at the end); a non-finite value raises :class:`~wordvec.errors.WordvecError
 """
 
 import mmap
-import os
 import threading
 import time
 
@@ -101,17 +100,21 @@ def check_trainable(corpus, what="nothing to train"):
 
 
 def default_threads(threads):
-    if threads is None:
-        return max(1, os.cpu_count() or 1)
-    return threads
+    """The one thread-count rule (see :func:`wordvec.params.resolve_threads`)."""
+    from .params import resolve_threads
+    return resolve_threads(threads)
 
 
 class _Shared:
     """State the worker threads share (under a lock, except the lock-free progress array)."""
 
-    def __init__(self, n_jobs, epochs, extra_jobs=0):
+    def __init__(self, n_jobs, epochs, extra_jobs=0, start=0):
         self.lock = threading.Lock()
-        self.next = 0
+        self.idle = threading.Condition(self.lock)  # signalled when a job ends (for pauses)
+        self.next = start
+        self.running = 0  # jobs being trained now
+        self.done = start  # jobs ended
+        self.paused = False
         self.total_jobs = n_jobs * epochs + extra_jobs
         epochs += 1 if extra_jobs else 0
         self.error = None
@@ -121,6 +124,13 @@ class _Shared:
         self.words = np.zeros(epochs, dtype=np.int64)
         self.trained = np.zeros(epochs, dtype=np.int64)
         self.recent = []  # (loss, n) of recent jobs, for the bar
+
+    def restore(self, state):
+        for name in ("loss", "loss_n", "words", "trained"):
+            values = np.asarray(state[name], dtype=getattr(self, name).dtype)
+            if values.shape != getattr(self, name).shape:
+                raise WordvecError("the checkpoint's statistics do not fit this run's epochs")
+            getattr(self, name)[:] = values
 
 
 def spread_order(n_jobs, threads):
@@ -134,8 +144,56 @@ def spread_order(n_jobs, threads):
     return np.asarray(order, dtype=np.int64)
 
 
+class Plan:
+    """How the work of one epoch splits into jobs: ``bounds`` (job ``j`` is
+    ``bounds[j]..bounds[j+1]-1``, handed to the job callable), ``sizes`` (the words, or
+    entries, each job reads: the unit of progress and of the lr schedule) and the order the
+    jobs are handed out in each epoch (``order(epoch)``, a permutation of the jobs)."""
+
+    def __init__(self, bounds, sizes, order=None):
+        self.bounds = np.asarray(bounds, dtype=np.int64)
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self.n_jobs = len(self.bounds) - 1
+        self._order = order
+
+    def order(self, epoch):
+        if self._order is None:
+            return np.arange(self.n_jobs, dtype=np.int64)
+        return self._order(epoch) if callable(self._order) else self._order
+
+    @classmethod
+    def for_corpus(cls, corpus, threads, job_tokens=None, spread=False):
+        bounds = make_jobs(corpus.offsets, job_tokens)
+        offsets = corpus.offsets
+        sizes = offsets[bounds[1:]] - offsets[bounds[:-1]]
+        n_jobs = len(bounds) - 1
+        order = spread_order(n_jobs, threads) if spread else None
+        return cls(bounds, sizes, order)
+
+
+class Checkpoints:
+    """When to save a resumable state during :func:`run_jobs`, and how.
+
+    ``every`` seconds (wall clock) after the last one, the workers pause between jobs, and
+    ``save(state)`` gets a consistent state: every job before ``state["next_job"]`` is done and
+    no other has started. ``state`` also holds ``progress`` (words done, the lr schedule
+    position) and the per-epoch statistics so far; :func:`run_jobs` takes it back as
+    ``resume=``.
+    """
+
+    def __init__(self, every, save):
+        self.every = float(every)
+        self.save = save
+        self.last = time.monotonic()
+        self.written = 0
+
+    def due(self):
+        return time.monotonic() - self.last >= self.every
+
+
 def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, weights=(),
-             progress=True, desc="train", job_tokens=None, spread=False, extra_tokens=0):
+             progress=True, desc="train", job_tokens=None, spread=False, extra_tokens=0,
+             plan=None, stream=0, resume=None, checkpoints=None, unit="w", epoch_barrier=False):
     """Train ``epochs`` passes of ``corpus`` with ``job`` on ``threads`` threads; return stats.
 
     See the module docstring for the ``job`` contract. Returns a dict: ``wall_seconds``,
@@ -148,63 +206,128 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
     ``extra_tokens`` (default 0) continues into a partial extra epoch for at least that many
     more tokens (whole jobs) after ``epochs`` passes, the lr schedule spanning all of it (the
     per-epoch statistics then have ``epochs + 1`` entries).
+
+    ``plan`` (a :class:`Plan`) replaces the split of ``corpus`` into jobs (GloVe's jobs are
+    blocks of co-occurrences; ``corpus`` is then None). ``stream`` (0 for a model's first
+    training) selects fresh random streams for a later training of the same model.
+    ``checkpoints`` (a :class:`Checkpoints`) saves a resumable state now and then, and
+    ``resume`` (such a state) continues a run from it: with one thread the result is then
+    bit-identical to an uninterrupted run. ``epoch_barrier`` starts an epoch's jobs only when
+    every job of the epochs before has ended (GloVe: its epochs revisit the same entries, which
+    must not be trained by two threads at once).
     """
     threads = default_threads(threads)
-    bounds = make_jobs(corpus.offsets, job_tokens)
-    n_jobs = len(bounds) - 1
-    order = spread_order(n_jobs, threads) if spread else np.arange(n_jobs, dtype=np.int64)
-    offsets = corpus.offsets
-    job_sizes = offsets[bounds[1:]] - offsets[bounds[:-1]]
-    total = int(corpus.n_tokens) * epochs
+    if plan is None:
+        plan = Plan.for_corpus(corpus, threads, job_tokens, spread)
+    bounds, job_sizes, n_jobs = plan.bounds, plan.sizes, plan.n_jobs
+    orders = {}
+
+    def order_of(epoch):
+        if epoch not in orders:
+            orders.clear()  # one epoch's order at a time (threads move on together)
+            orders[epoch] = plan.order(epoch)
+        return orders[epoch]
+
+    offsets = corpus.offsets if corpus is not None else None
+    total = int(job_sizes.sum()) * epochs
     extra_jobs = 0
     if extra_tokens > 0 and n_jobs:
-        sizes = np.cumsum(job_sizes[order])
+        sizes = np.cumsum(job_sizes[order_of(epochs)])
         extra_jobs = int(min(np.searchsorted(sizes, extra_tokens) + 1, n_jobs))
         total += int(sizes[extra_jobs - 1])
     schedule = np.array([alpha, min_alpha, max(total, 1)], dtype=np.float64)
     prog = np.zeros(threads, dtype=np.int64)
     shared = _Shared(n_jobs, epochs, extra_jobs)
+    if resume is not None:
+        if int(resume["total_jobs"]) != shared.total_jobs or int(resume["total"]) != total:
+            raise WordvecError("the checkpoint does not fit this run (another corpus or "
+                               "other settings)")
+        shared.next = shared.done = int(resume["next_job"])
+        prog[0] = int(resume["progress"])
+        shared.restore(resume)
+    words0, trained0 = int(shared.words.sum()), int(shared.trained.sum())  # (before a resume)
     check = [w for w in weights if w is not None]
+    order_lock = threading.Lock()
 
     def worker(slot):
         try:
             while True:
                 with shared.lock:
+                    while not shared.stop and (shared.paused or (
+                            epoch_barrier and shared.next < shared.total_jobs
+                            and shared.done < shared.next // n_jobs * n_jobs)):
+                        shared.idle.wait(0.25)
                     if shared.stop or shared.next >= shared.total_jobs:
                         return
                     k = shared.next
                     shared.next += 1
-                epoch, j = divmod(k, n_jobs)
-                j = int(order[j])
-                rng = seed_state(seed, epoch, j)
-                loss, n, read, kept = job(int(bounds[j]), int(bounds[j + 1]), rng, prog, slot,
-                                          schedule)
-                if int(read) != int(job_sizes[j]):
-                    raise WordvecError(
-                        f"internal error: a job read {int(read)} words instead of {int(job_sizes[j])}")
-                _check_finite(check, CHECK_ROWS)
-                _release(corpus.ids, int(offsets[bounds[j]]), int(offsets[bounds[j + 1]]))
-                with shared.lock:
-                    shared.loss[epoch] += loss
-                    shared.loss_n[epoch] += n
-                    shared.words[epoch] += read
-                    shared.trained[epoch] += kept
-                    shared.recent.append((loss, n))
-                    if len(shared.recent) > 20:
-                        del shared.recent[:-20]
+                    shared.running += 1
+                try:
+                    epoch, j = divmod(k, n_jobs)
+                    with order_lock:
+                        j = int(order_of(epoch)[j])
+                    rng = seed_state(seed, epoch, j) if not stream else \
+                        seed_state(seed, epoch, j, stream)
+                    loss, n, read, kept = job(int(bounds[j]), int(bounds[j + 1]), rng, prog,
+                                              slot, schedule)
+                    if int(read) != int(job_sizes[j]):
+                        raise WordvecError(f"internal error: a job read {int(read)} words "
+                                           f"instead of {int(job_sizes[j])}")
+                    _check_finite(check, CHECK_ROWS)
+                    if corpus is not None:
+                        _release(corpus.ids, int(offsets[bounds[j]]), int(offsets[bounds[j + 1]]))
+                    with shared.lock:
+                        shared.loss[epoch] += loss
+                        shared.loss_n[epoch] += n
+                        shared.words[epoch] += read
+                        shared.trained[epoch] += kept
+                        shared.recent.append((loss, n))
+                        if len(shared.recent) > 20:
+                            del shared.recent[:-20]
+                finally:
+                    with shared.lock:
+                        shared.running -= 1
+                        shared.done += 1
+                        shared.idle.notify_all()
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             with shared.lock:
                 if shared.error is None:
                     shared.error = e
                 shared.stop = True
+                shared.idle.notify_all()
 
-    bar = _bar(progress, total, desc)
+    def save_checkpoint():
+        with shared.lock:  # pause: no new job starts; wait for the running ones to end
+            shared.paused = True
+            while shared.running and not shared.stop:
+                shared.idle.wait(0.25)
+            if shared.stop:
+                shared.paused = False
+                shared.idle.notify_all()
+                return
+            state = {"next_job": shared.next, "progress": int(prog.sum()),
+                     "total_jobs": shared.total_jobs, "total": total,
+                     "loss": shared.loss.tolist(), "loss_n": shared.loss_n.tolist(),
+                     "words": shared.words.tolist(), "trained": shared.trained.tolist()}
+        try:
+            if state["next_job"] < shared.total_jobs:
+                checkpoints.save(state)
+                checkpoints.written += 1
+        finally:
+            checkpoints.last = time.monotonic()
+            with shared.lock:
+                shared.paused = False
+                shared.idle.notify_all()
+
+    bar = _bar(progress, total, desc, unit)
     t0 = time.perf_counter()
     pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
     try:
         for t in pool:
             t.start()
-        shown = [0]
+        shown = [int(prog.sum())]
+        if bar is not None and shown[0]:
+            bar.update(shown[0])
 
         def refresh():
             done = int(prog.sum())
@@ -222,6 +345,8 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
             if not alive:
                 break
             alive[0].join(0.25)
+            if checkpoints is not None and checkpoints.due():
+                save_checkpoint()
             if bar is not None:
                 refresh()
         for t in pool:
@@ -233,6 +358,7 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
         # job (a bounded amount of work) and are waited for before any clean-up runs
         with shared.lock:
             shared.stop = True
+            shared.idle.notify_all()
         for t in pool:
             while t.is_alive():
                 try:
@@ -253,15 +379,15 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
     done = int(prog.sum())
     words = int(shared.words.sum())
     trained = int(shared.trained.sum())
-    return {
+    stats = {
         "wall_seconds": round(wall, 3),
         "threads": threads,
         "epochs": epochs,
         "jobs_per_epoch": n_jobs,
         "words": words,
         "words_trained": trained,
-        "words_per_second": round(words / wall, 1) if wall > 0 else None,
-        "effective_words_per_second": round(trained / wall, 1) if wall > 0 else None,
+        "words_per_second": round((words - words0) / wall, 1) if wall > 0 else None,
+        "effective_words_per_second": round((trained - trained0) / wall, 1) if wall > 0 else None,
         "loss_per_epoch": [round(float(a / b), 6) if b else None
                            for a, b in zip(shared.loss, shared.loss_n)],
         "words_per_epoch": shared.words.tolist(),
@@ -269,6 +395,11 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
         "final_lr": lr_from_progress(done, schedule),
         "progress_words": done,
     }
+    if resume is not None:
+        stats["resumed_at_job"] = int(resume["next_job"])
+    if checkpoints is not None:
+        stats["checkpoints_written"] = checkpoints.written
+    return stats
 
 
 def _check_finite(arrays, rows, block=1 << 16):
@@ -309,11 +440,11 @@ def _sum_abs(a):
         return np.abs(a).sum(dtype=np.float64) if a.ndim else float(abs(a))
 
 
-def _bar(progress, total, desc):
+def _bar(progress, total, desc, unit="w"):
     if not progress:
         return None
     from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit="w", unit_scale=True, dynamic_ncols=True,
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True,
                 mininterval=0.5, smoothing=0.1, disable=bar_disable())
 
 

@@ -26,7 +26,15 @@ def check_words(words, what):
 
 
 class Vocabulary:
-    """Words (most frequent first) with their corpus counts."""
+    """Words (most frequent first) with their corpus counts.
+
+    Counted from a corpus (:func:`wordvec.encode.count_words`, :func:`wordvec.encode.encode`) it
+    also says how it was counted: ``pruned_words``, the words the counting table dropped to bound
+    its memory (their counts are lost), and, from ``count_words``, ``raw_tokens``, every token read.
+    """
+
+    pruned_words = 0
+    raw_tokens = None
 
     def __init__(self, words, counts):
         self.words = list(words)
@@ -80,11 +88,24 @@ class Vocabulary:
 
         Returns ``(offsets int64[V+1], codes uint8[n], points int32[n])``: word ``i``'s path from
         the root is ``points[offsets[i]:offsets[i+1]]`` (inner-node rows, 0..V-2) with branch bits
-        ``codes[...]``.
+        ``codes[...]``. The tree is built over the words sorted by count (words added to a
+        trained model, or fastText's ``</s>``, may come after rarer ones); the result is given
+        back by word id.
         """
         if len(self) < 2:
             raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
-        return _huffman(self.counts)
+        counts = self.counts
+        if np.all(counts[:-1] >= counts[1:]):
+            return _huffman(counts)
+        perm = np.argsort(-counts, kind="stable")
+        off, codes, points = _huffman(counts[perm])
+        pos = np.empty_like(perm)
+        pos[perm] = np.arange(len(perm))
+        lengths = (off[1:] - off[:-1])[pos]
+        new_off = np.zeros(len(perm) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=new_off[1:])
+        take = np.concatenate([np.arange(off[k], off[k + 1]) for k in pos]).astype(np.int64)
+        return new_off, codes[take], points[take]
 
     # ---- files ---------------------------------------------------------------------------
     def save(self, path, *, force=False, inputs=()):

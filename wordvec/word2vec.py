@@ -1,77 +1,34 @@
 """word2vec: skip-gram and CBOW with negative sampling or hierarchical softmax.
 
-Two entry points:
+- :class:`Word2Vec` is the model (see :mod:`wordvec.model` for the shape every family shares):
+  ``Word2Vec(arch="cbow").fit("corpus.txt")``, ``.train(more)``, ``.wv``, ``.save`` / ``.load``.
+  Its state: the input vectors ``W`` (the result) and the output weights ``C`` (negative-sampling
+  context vectors, or the Huffman inner-node vectors for hierarchical softmax); the native
+  format stores ``W`` as the vectors and ``C`` as ``output.npy``.
+- :func:`train_word2vec` trains on an :class:`~wordvec.encode.EncodedCorpus` and returns the
+  :class:`~wordvec.vectors.Vectors` (``meta`` = kind, params, stats; ``arrays["output"]`` = C).
 
-- :func:`train_word2vec` (used by :func:`wordvec.train` and the CLI) trains on an
-  :class:`~wordvec.encode.EncodedCorpus` and returns :class:`~wordvec.vectors.Vectors` whose
-  ``meta`` holds ``kind`` ("sg"/"cbow"), ``params`` (every setting) and ``stats`` (wall time,
-  words/s, loss per epoch, ...). The output weights (negative-sampling context vectors, or the
-  Huffman inner-node vectors for hierarchical softmax) ride along as ``vectors.arrays =
-  {"output": C}``, the attribute :func:`wordvec.native.load` fills: save them with
-  ``native.save(v, path, arrays=v.arrays)`` when the model is to be trained further.
-- :class:`Word2Vec`, the full model for Python users: trains from a path or an iterable of token
-  lists, keeps vocabulary, input and output weights, can :meth:`Word2Vec.train` more, and saves
-  and loads itself in the native format.
-
-The kernels live in :mod:`wordvec.w2v_kernels`, the threads / lr schedule / progress machinery in
+Parameters are declared in :data:`wordvec.params.WORD2VEC`. The kernels live in
+:mod:`wordvec.w2v_kernels`, the threads / lr schedule / progress machinery in
 :mod:`wordvec.training`.
 """
 
-from numbers import Real
-
 import numpy as np
 
-from . import native
 from . import w2v_kernels as K
-from .encode import EncodedCorpus, encode
+from .encode import EncodedCorpus
 from .errors import WordvecError
-from .training import check_trainable, default_threads, run_jobs
+from .model import Model
+from .params import WORD2VEC
+from .training import check_trainable, run_jobs
 from .vectors import Vectors
-from .vocab import Vocabulary
 
-DEFAULTS = {"model": "sg", "loss": "ns", "dim": 100, "window": 5, "negative": 5,
-            "sample": 1e-3, "epochs": 5, "alpha": None, "min_alpha": 1e-4, "threads": None,
-            "seed": 1, "cbow_mean": True, "shared_negatives": True}
+DEFAULTS = {p.name: p.default for p in WORD2VEC if not callable(p.default)}
 
 
 def check_params(p):
-    """Validate word2vec settings (a dict as in ``DEFAULTS``); fill ``alpha``/``threads``."""
-    p = {**DEFAULTS, **p}
-    unknown = set(p) - set(DEFAULTS)
-    if unknown:
-        raise WordvecError(f"unknown word2vec parameter(s): {', '.join(sorted(unknown))}")
-    if p["model"] not in ("sg", "cbow"):
-        raise WordvecError(f"model must be 'sg' or 'cbow', not {p['model']!r}")
-    if p["loss"] not in ("ns", "hs"):
-        raise WordvecError(f"loss must be 'ns' (negative sampling) or 'hs' (hierarchical "
-                           f"softmax), not {p['loss']!r}")
-    for name in ("dim", "window", "epochs"):
-        v = p[name]
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise WordvecError(f"{name} must be a positive integer, not {v!r}")
-    if not isinstance(p["negative"], (int, np.integer)) or p["negative"] < 0:
-        raise WordvecError(f"negative must be an integer >= 0, not {p['negative']!r}")
-    if p["loss"] == "ns" and p["negative"] == 0:
-        raise WordvecError("negative sampling needs negative >= 1 (or use loss 'hs')")
-    if p["alpha"] is None:
-        p["alpha"] = 0.025 if p["model"] == "sg" else 0.05
-    if not (isinstance(p["alpha"], Real) and np.isfinite(p["alpha"]) and p["alpha"] > 0):
-        raise WordvecError(f"alpha must be a positive number, not {p['alpha']!r}")
-    if not (isinstance(p["min_alpha"], Real) and 0 <= p["min_alpha"] <= p["alpha"]):
-        raise WordvecError(
-            f"min_alpha must be between 0 and alpha ({p['alpha']}), not {p['min_alpha']!r}")
-    if not (isinstance(p["sample"], Real) and np.isfinite(p["sample"]) and p["sample"] >= 0):
-        raise WordvecError(f"sample must be a number >= 0 (0 = no subsampling), not {p['sample']!r}")
-    p["threads"] = default_threads(p["threads"])
-    if not isinstance(p["threads"], (int, np.integer)) or p["threads"] < 1:
-        raise WordvecError(f"threads must be at least 1, not {p['threads']!r}")
-    if not isinstance(p["seed"], (int, np.integer)):
-        raise WordvecError(f"seed must be an integer, not {p['seed']!r}")
-    p["alpha"] = float(p["alpha"])
-    p["min_alpha"] = float(p["min_alpha"])
-    p["sample"] = float(p["sample"])
-    p["cbow_mean"] = bool(p["cbow_mean"])
-    return p
+    """Validate word2vec settings (old names accepted); return every parameter, filled."""
+    return WORD2VEC.resolve(p)
 
 
 def init_weights(vocab, p):
@@ -80,9 +37,12 @@ def init_weights(vocab, p):
     v, dim = len(vocab), p["dim"]
     rng = np.random.default_rng(p["seed"])
     W = (rng.random((v, dim), dtype=np.float32) - np.float32(0.5)) * np.float32(2.0 / dim)
-    rows = v if p["loss"] == "ns" else max(v - 1, 1)
-    C = np.zeros((rows, dim), dtype=np.float32)
-    return W, C
+    return W, np.zeros((output_rows(v, p), dim), dtype=np.float32)
+
+
+def output_rows(n_words, p):
+    """Rows of ``C``: one per word (negative sampling) or per inner Huffman node."""
+    return n_words if p["loss"] == "ns" else max(n_words - 1, 1)
 
 
 def make_job(corpus, W, C, p):
@@ -93,8 +53,8 @@ def make_job(corpus, W, C, p):
     window, neg, mean = int(p["window"]), int(p["negative"]), bool(p["cbow_mean"])
     if p["loss"] == "ns":
         nprob, nalias = vocab.noise_alias()
-        if p["model"] == "sg":
-            kern = K.sg_ns_shared if p["shared_negatives"] else K.sg_ns
+        if p["arch"] == "sg":
+            kern = K.sg_ns_shared if p["window_batch"] else K.sg_ns
 
             def job(first, last, rng, progress, slot, schedule):
                 return kern(ids, offsets, first, last, W, C, keep, nprob, nalias, window, neg,
@@ -105,8 +65,8 @@ def make_job(corpus, W, C, p):
                                  neg, mean, rng, progress, slot, schedule)
     else:
         hoff, hcodes, hpoints = vocab.huffman()
-        if p["model"] == "sg":
-            kern = K.sg_hs_shared if p["shared_negatives"] else K.sg_hs
+        if p["arch"] == "sg":
+            kern = K.sg_hs_shared if p["window_batch"] else K.sg_hs
 
             def job(first, last, rng, progress, slot, schedule):
                 return kern(ids, offsets, first, last, W, C, keep, hoff, hcodes, hpoints,
@@ -118,117 +78,83 @@ def make_job(corpus, W, C, p):
     return job
 
 
-def train_arrays(corpus, W, C, p, progress=True):
-    """Train ``W``/``C`` in place on ``corpus`` with validated settings ``p``; return stats."""
+def check_corpus(corpus, p):
+    """Refuse, before training, a corpus the settings cannot train on."""
     if corpus.n_tokens == 0:
         raise WordvecError("the corpus has no in-vocabulary words to train on")
     if p["loss"] == "hs" and len(corpus.vocab) < 2:
         raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
     check_trainable(corpus)
-    job = make_job(corpus, W, C, p)
-    stats = run_jobs(corpus, job, epochs=p["epochs"], alpha=p["alpha"], min_alpha=p["min_alpha"],
-                     threads=p["threads"], seed=p["seed"], weights=(W, C), progress=progress,
-                     desc=f"{p['model']}-{p['loss']}")
-    return stats
+
+
+def train_arrays(corpus, W, C, p, progress=True):
+    """Train ``W``/``C`` in place on ``corpus`` with validated settings ``p``; return stats."""
+    check_corpus(corpus, p)
+    return run_jobs(corpus, make_job(corpus, W, C, p), epochs=p["epochs"], alpha=p["alpha"],
+                    min_alpha=p["min_alpha"], threads=p["threads"], seed=p["seed"],
+                    weights=(W, C), progress=progress, desc=f"{p['arch']}-{p['loss']}")
 
 
 def train_word2vec(corpus: EncodedCorpus, *, progress=True, **params) -> Vectors:
-    """Train word2vec on an encoded corpus; return the input vectors with ``meta`` filled.
-
-    Parameters (defaults as word2vec/gensim): ``model`` "sg"|"cbow", ``loss`` "ns"|"hs",
-    ``dim`` 100, ``window`` 5, ``negative`` 5, ``sample`` 1e-3, ``epochs`` 5, ``alpha`` (0.025 sg,
-    0.05 cbow), ``min_alpha`` 1e-4, ``threads`` (all cores), ``seed`` 1, ``cbow_mean`` True,
-    ``shared_negatives`` True (skip-gram: one set of noise words per window, the window trained
-    as a mini-batch, Ji et al. 2016; with HS the centre word's path is batched the same way;
-    False gives word2vec.c's per-pair updates).
-    """
-    p = check_params(params)
-    W, C = init_weights(corpus.vocab, p)
-    stats = train_arrays(corpus, W, C, p, progress)
-    vectors = Vectors(corpus.vocab.words, W, counts=corpus.vocab.counts,
-                      meta={"kind": p["model"], "params": dict(p), "stats": stats})
-    vectors.arrays = {"output": C}
+    """Train word2vec on an encoded corpus; return the input vectors with ``meta`` filled and
+    the output weights as ``arrays["output"]``. Parameters: :data:`wordvec.params.WORD2VEC`."""
+    model = Word2Vec(**params)
+    model.fit(corpus, progress=progress)
+    vectors = model.wv
+    vectors.arrays = {"output": model.C}
     return vectors
 
 
-class Word2Vec:
-    """A trainable word2vec model: vocabulary, input vectors ``W`` and output weights ``C``.
+class Word2Vec(Model):
+    """word2vec skip-gram or CBOW (``arch``); state: input vectors ``W``, output weights ``C``.
 
-    ``Word2Vec(corpus, model="cbow", epochs=5, min_count=5)`` trains on ``corpus`` (a path, a
-    list of paths, or an iterable of token lists); ``.wv`` gives the :class:`Vectors`;
-    ``.train(more)`` trains further (known words only, lr decaying again from ``alpha``);
-    ``.save(path)`` / ``Word2Vec.load(path)`` use the native format with the output weights.
+    ``Word2Vec(corpus, arch="cbow", epochs=5, min_count=5)`` trains at once (as gensim's);
+    ``Word2Vec(**params).fit(corpus)`` is the same. A folder saved by wordvec 0.1 holds ``W``
+    but not ``C``: it loads with ``C`` at zero (as at the start of training).
     """
 
-    def __init__(self, corpus=None, *, min_count=5, max_vocab=None, lowercase=False,
-                 progress=False, **params):
-        self.params = check_params(params)
-        self.min_count, self.max_vocab, self.lowercase = min_count, max_vocab, lowercase
-        self.vocab = None
-        self.W = self.C = None
-        self.stats = []
-        if corpus is not None:
-            self.train(corpus, progress=progress)
-
-    def train(self, corpus, *, epochs=None, progress=False):
-        """Train on ``corpus`` (path(s), token lists or an EncodedCorpus); return stats."""
-        p = dict(self.params)
-        if epochs is not None:
-            p = check_params({**p, "epochs": epochs})
-        own = not isinstance(corpus, EncodedCorpus)
-        if own:
-            corpus = encode(corpus, min_count=self.min_count, max_vocab=self.max_vocab,
-                            lowercase=self.lowercase, vocab=self.vocab)
-        try:
-            if self.vocab is None:
-                self.vocab = corpus.vocab
-                self.W, self.C = init_weights(self.vocab, p)
-            elif corpus.vocab is not self.vocab and corpus.vocab.words != self.vocab.words:
-                raise WordvecError("the encoded corpus has a different vocabulary than the model")
-            stats = train_arrays(corpus, self.W, self.C, p, progress)
-        finally:
-            if own:
-                corpus.close()
-        self.stats.append(stats)
-        return stats
+    schema = WORD2VEC
+    family = "word2vec"
+    state = ("C",)
 
     @property
-    def wv(self):
-        if self.vocab is None:
-            raise WordvecError("the model is not trained yet")
-        v = Vectors(self.vocab.words, self.W, counts=self.vocab.counts,
-                    meta={"kind": self.params["model"], "params": self._all_params(),
-                          "stats": self.stats[-1] if self.stats else {}})
-        v.arrays = {"output": self.C}
-        return v
+    def kind(self):
+        return self.params["arch"]
 
-    def _all_params(self):
-        return {**self.params, "min_count": self.min_count, "max_vocab": self.max_vocab,
-                "lowercase": self.lowercase}
+    def _init_state(self, enc):
+        self.W, self.C = init_weights(self.vocab, self.params)
 
-    def save(self, path):
-        """Native format: the vectors, vocabulary counts, settings, stats and output weights."""
-        native.save(self.wv, path, arrays={"output": self.C})
+    def _grow(self, n_old):
+        p, n = self.params, len(self.vocab)
+        rng = np.random.default_rng([p["seed"], self.runs, n_old])
+        dim = p["dim"]
+        fresh = (rng.random((n - n_old, dim), dtype=np.float32) - np.float32(0.5)) \
+            * np.float32(2.0 / dim)
+        self.W = np.concatenate([self.W, fresh])
+        extra = output_rows(n, p) - self.C.shape[0]
+        self.C = np.concatenate([self.C, np.zeros((extra, dim), dtype=np.float32)])
 
-    @classmethod
-    def load(cls, path):
-        """Load a model saved by :meth:`save` (or by ``wordvec train`` with output weights)."""
-        v = native.load(path, mmap=False)
-        arrays = getattr(v, "arrays", {})
-        if "output" not in arrays:
-            raise WordvecError(f"{path}: no output weights saved with these vectors; "
-                               "they can be queried but not trained further")
-        params = {k: val for k, val in v.meta.get("params", {}).items() if k in DEFAULTS}
-        extra = v.meta.get("params", {})
-        model = cls(min_count=extra.get("min_count", 5), max_vocab=extra.get("max_vocab"),
-                    lowercase=extra.get("lowercase", False), **params)
-        model.vocab = Vocabulary(v.words, v.counts)
-        out = arrays["output"]
-        want = (max(len(v.words) - 1, 1) if params.get("loss") == "hs" else len(v.words), v.dim)
+    def _setup(self, enc, epochs):
+        p = self.params
+        check_corpus(enc, p)
+        job = make_job(enc, self.W, self.C, p)
+        return job, enc, {"alpha": p["alpha"], "min_alpha": p["min_alpha"],
+                          "weights": (self.W, self.C), "desc": f"{p['arch']}-{p['loss']}"}
+
+    def _vectors(self):
+        return Vectors(self.vocab.words, self.W, counts=self.vocab.counts)
+
+    def _state_arrays(self):
+        return {"output": self.C}
+
+    def _from_saved(self, v, arrays, header):
+        self.W = np.array(v.matrix, dtype=np.float32)
+        want = (output_rows(len(v.words), self.params), v.dim)
+        out = arrays.get("output")
+        if out is None:  # a wordvec 0.1 folder: the vectors only
+            self.C = np.zeros(want, dtype=np.float32)
+            return
         if out.shape != want or out.dtype.kind != "f":
-            raise WordvecError(f"{path}: output weights of shape {out.shape} ({out.dtype}) do not "
+            raise WordvecError(f"output weights of shape {out.shape} ({out.dtype}) do not "
                                f"fit {len(v.words)} words x {v.dim} dims")
-        model.W = np.array(v.matrix, dtype=np.float32)
-        model.C = np.array(out, dtype=np.float32)
-        model.stats = [v.meta.get("stats", {})]
-        return model
+        self.C = np.array(out, dtype=np.float32)
