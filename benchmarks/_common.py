@@ -1,8 +1,13 @@
-"""Helpers shared by the benchmark scripts: corpus preparation and per-tool subprocess runs."""
+"""Helpers shared by the benchmark scripts: corpus preparation, per-tool subprocess runs, the
+run record printed at the top of every write-up, and mean / spread over seeds."""
 
+import datetime
+import hashlib
 import json
 import lzma
 import os
+import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -84,9 +89,183 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "-"
 
 
-
 def shown(path):
     """``path`` as a write-up prints it: relative (``../shared/...``), never an absolute path of
     this machine; a scratch file outside the project shows its name only."""
     rel = os.path.relpath(os.path.abspath(path))
     return os.path.basename(path) if rel.startswith(os.path.join("..", "..")) else rel
+
+
+# ---- the run record: what was measured, where, with what -------------------------------------
+# distribution names (importlib.metadata) of the tools a script may use
+DISTRIBUTIONS = {"numpy": "numpy", "numba": "numba", "scipy": "scipy", "gensim": "gensim",
+                 "fasttext": ("fasttext-wheel", "fasttext"), "scikit-learn": "scikit-learn"}
+
+_VERSIONS = r"""
+import importlib.metadata as md
+import os
+import platform
+import sys
+
+def main(names_json):
+    import json
+    import wordvec
+    out = {"wordvec": wordvec.__version__, "python": platform.python_version(),
+           "wordvec_from": os.path.relpath(os.path.dirname(wordvec.__file__))}
+    if out["wordvec_from"].startswith(".."):
+        out["wordvec_from"] = "an installation outside this checkout: NOT the commit above"
+    else:
+        out["wordvec_from"] += "/ of this checkout"
+    for name, dists in json.loads(names_json).items():
+        for d in ([dists] if isinstance(dists, str) else dists):
+            try:
+                out[name] = md.version(d)
+                break
+            except md.PackageNotFoundError:
+                out[name] = "not installed"
+    return out
+"""
+
+
+def _git(*args):
+    try:
+        proc = subprocess.run(["git", "--no-optional-locks", "-C", REPO, *args],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def commit():
+    """``git rev-parse --short HEAD`` of this checkout, ``+dirty`` when files differ from it."""
+    head = _git("rev-parse", "--short", "HEAD")
+    if head is None:
+        return "unknown (not a git checkout)"
+    status = _git("status", "--porcelain")
+    return head + ("+dirty" if status else "")
+
+
+def cpu_model():
+    """The CPU's model name (/proc/cpuinfo, else lscpu, else the platform's word)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model name", "cpu model", "Processor"):
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        for line in out.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "Model name":
+                return " ".join(value.split())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _memory_gb():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) / 1024 ** 2
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _sha256(path, limit=None):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            h.update(chunk)
+    return h.hexdigest()[:limit]
+
+
+def c_tool(path):
+    """A C tool's identification: path as shown, sha256 of the binary, and the git commit of
+    the checkout it sits in, if any (word2vec C and GloVe have no version option)."""
+    parts = [shown(path)]
+    try:
+        parts.append(f"sha256 {_sha256(path, 16)}")
+    except OSError as e:
+        parts.append(f"unreadable: {e.strerror}")
+    folder = os.path.dirname(os.path.realpath(path))
+    try:
+        proc = subprocess.run(["git", "--no-optional-locks", "-C", folder, "rev-parse", "--short",
+                               "HEAD"], capture_output=True, text=True, timeout=30)
+        if proc.returncode == 0:
+            parts.append(f"git {proc.stdout.strip()}")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return ", ".join(parts)
+
+
+def _argv_shown(argv):
+    out = []
+    for a in argv:
+        key, eq, value = a.partition("=") if a.startswith("--") else ("", "", a)
+        if os.path.isabs(value) or value.startswith("~"):
+            value = shown(os.path.expanduser(value))
+        out.append(key + eq + value)
+    return shlex.join(out)
+
+
+def run_record(tools=(), corpus=None, c_tools=None, seeds=None):
+    """The header block of a write-up, as text: date, commit, command, machine, versions of
+    wordvec, Python and ``tools`` (keys of DISTRIBUTIONS) as the benchmark children import
+    them, C tools ({label: path}), the corpus (shown relative, with size and checksum)."""
+    names = {t: DISTRIBUTIONS[t] for t in ("numpy", "numba", "scipy", *tools)}
+    v = run_json(_VERSIONS, json.dumps(names))
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    mem = _memory_gb()
+    lines = [
+        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("commit", commit()),
+        ("command", "python " + _argv_shown([shown(sys.argv[0]), *sys.argv[1:]])),
+        ("machine", f"{cpu_model()}; {cores} cores ({usable} usable by this run)"
+                    + (f"; {mem:.1f} GB RAM" if mem else "")
+                    + f"; {platform.system()} {platform.release()} {platform.machine()}"),
+        ("versions", ", ".join(f"{k} {v[k]}" for k in ("wordvec", "python", *names))
+                     + f" (wordvec imported from {v['wordvec_from']})"),
+    ]
+    for label, path in (c_tools or {}).items():
+        if path:
+            lines.append((label, c_tool(path)))
+    if corpus:
+        try:
+            size = os.path.getsize(corpus)
+            lines.append(("corpus", f"{shown(corpus)} ({size:,} bytes, sha256 {_sha256(corpus, 16)})"))
+        except OSError as e:
+            lines.append(("corpus", f"{shown(corpus)} (unreadable: {e.strerror})"))
+    if seeds:
+        lines.append(("seeds", f"{seeds} runs per tool, seeds 1..{seeds}: quality as mean "
+                               "[min, max], speed as the fastest run, peak RSS as the largest"))
+    width = max(len(k) for k, _ in lines)
+    return "\n".join(["run record"] + [f"  {k.ljust(width)}  {val}" for k, val in lines]) + "\n"
+
+
+# ---- several seeds: mean and spread ----------------------------------------------------------
+def mean_range(values):
+    """(mean, min, max) of the values that are not None; None when there are none."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    return sum(vals) / len(vals), min(vals), max(vals)
+
+
+def spread(values, pct=False, digits=None):
+    """``mean [min, max]`` of several runs' scores for a table; one value alone is shown plain."""
+    m = mean_range(values)
+    if m is None:
+        return "-"
+    if digits is None:
+        f = lambda x: fmt(x, pct)  # noqa: E731
+    else:
+        f = lambda x: f"{x:.{digits}f}"  # noqa: E731
+    mean, lo, hi = m
+    return f(mean) if len([v for v in values if v is not None]) == 1 else f"{f(mean)} [{f(lo)}, {f(hi)}]"

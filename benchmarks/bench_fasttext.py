@@ -1,7 +1,10 @@
 """fastText benchmark: wordvec vs facebook fastText (fasttext-wheel) vs gensim 4 ``FastText``.
 
 Same corpus and settings for all three (skip-gram, dim 100, window 5, negative 5, minn 3, maxn 6,
-bucket 2,000,000, epochs 5, min_count 5, sample 1e-4, lr 0.05, 2 threads); each run is a fresh
+bucket 2,000,000, epochs 5, min_count 5, sample 1e-4, lr 0.05, 2 threads). Each tool trains
+``--seeds`` times (default 3) with seeds 1, 2, ... (fasttext-wheel's ``train_unsupervised``
+takes no seed: its runs differ by thread timing only); quality is reported as the mean [min, max]
+over those runs, speed from the fastest run, peak RSS as the largest. Each run is a fresh
 subprocess (peak RSS is that process's own), tools alternate run by run. Wall time covers reading
 the corpus, building the vocabulary and training (evaluation excluded). Evaluation is the same
 code for all (``wordvec.evaluate``): Google analogies restricted to the 30k most frequent words
@@ -9,9 +12,10 @@ code for all (``wordvec.evaluate``): Google analogies restricted to the 30k most
 n-grams for every tool (each peer's own n-gram vectors), with the number of pairs scored.
 
     python benchmarks/bench_fasttext.py                          # bench-en, the lead's run
-    python benchmarks/bench_fasttext.py --corpus ../shared/corpora/small-en.txt.xz --runs 1
+    python benchmarks/bench_fasttext.py --corpus ../shared/corpora/small-en.txt.xz --seeds 1
 
 Reference figures (whole bench-en, 2 threads, measured by the issue's author) are printed too.
+The write-up starts with a run record (date, commit, machine, versions, corpus checksum).
 """
 
 import argparse
@@ -19,9 +23,22 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, shown, table  # noqa: E402
+from _common import (  # noqa: E402
+    BENCH_CORPUS,
+    count_tokens,
+    fmt,
+    mean_range,
+    plain_corpus,
+    ratio,
+    run_json,
+    run_record,
+    shown,
+    spread,
+    table,
+)
 
 TOOLS = ("wordvec", "fasttext", "gensim")
+SIMS = ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k")
 
 # quoted in issue 4 (whole bench-en, 2 threads): wall s, peak RSS MB, analogy %, WS, SimLex, MEN
 PEERS = {
@@ -52,8 +69,8 @@ def _peer_vectors(words, matrix, lookup):
 
     return PeerVectors(words, np.asarray(matrix, dtype=np.float32))
 
-def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra):
-    threads, epochs, dim, bucket = int(threads), int(epochs), int(dim), int(bucket)
+def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra, seed="1"):
+    threads, epochs, dim, bucket, seed = int(threads), int(epochs), int(dim), int(bucket), int(seed)
     t0 = time.perf_counter()
     info = {}
 
@@ -63,7 +80,7 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra):
 
     if tool == "wordvec":
         import wordvec
-        kw = parse(extra)
+        kw = {"seed": seed, **parse(extra)}
         vec = wordvec.train(corpus, model="fasttext", min_count=5, progress=False, arch=arch,
                             dim=dim, window=5, negative=5, sample=1e-4, epochs=epochs,
                             alpha=0.05, minn=3, maxn=6, bucket=bucket, threads=threads, **kw)
@@ -91,7 +108,7 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra):
         from gensim.models import FastText
         m = FastText(corpus_file=corpus, sg=int(arch == "sg"), vector_size=dim, window=5,
                      negative=5, min_n=3, max_n=6, bucket=bucket, epochs=epochs, min_count=5,
-                     sample=1e-4, alpha=0.05, min_alpha=0.0, workers=threads)
+                     sample=1e-4, alpha=0.05, min_alpha=0.0, workers=threads, seed=seed)
         wall = time.perf_counter() - t0
         wv = m.wv
 
@@ -106,12 +123,16 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra):
 '''
 
 
+def _mean(values):
+    m = mean_range(values)
+    return None if m is None else m[0]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default=BENCH_CORPUS, help="corpus (.txt or .xz); default bench-en")
-    ap.add_argument("--runs", type=int, default=1, help="runs per tool (alternating)")
+    ap.add_argument("--seeds", "--runs", type=int, default=3, dest="seeds",
+                    help="runs per tool, seeds 1..N, alternating tools (quality: mean and range)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--dim", type=int, default=100)
@@ -120,45 +141,57 @@ def main(argv=None):
                     help="skip-gram (the issue's setting) or CBOW, for all tools")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma list of " + ", ".join(TOOLS))
     ap.add_argument("--wordvec-extra", default="",
-                    help="extra wordvec parameters, e.g. ns_exponent=0.75,seed=2")
+                    help="extra wordvec parameters, e.g. ns_exponent=0.75")
     ap.add_argument("--fasttext-extra", default="",
-                    help="extra fasttext.train_unsupervised parameters, e.g. seed=1")
+                    help="extra fasttext.train_unsupervised parameters, e.g. lrUpdateRate=50")
     args = ap.parse_args(argv)
+    if args.seeds < 1:
+        ap.error("--seeds must be at least 1")
     tools = [t for t in args.tools.split(",") if t]
     for t in tools:
         if t not in TOOLS:
             ap.error(f"unknown tool {t!r}")
+    print(run_record(tools=[t for t in tools if t != "wordvec"], corpus=args.corpus,
+                     seeds=args.seeds), flush=True)
     corpus = plain_corpus(os.path.abspath(args.corpus))
     tokens = count_tokens(corpus)
     print(f"corpus {shown(corpus)}: {tokens:,} tokens; settings: {args.arch} dim {args.dim} ws 5 neg 5 "
           f"minn 3 maxn 6 bucket {args.bucket:,} epochs {args.epochs} min_count 5 t 1e-4 lr 0.05 "
           f"threads {args.threads}", flush=True)
     results = {t: [] for t in tools}
-    for run in range(args.runs):
+    for run in range(args.seeds):
+        seed = run + 1
         for t in tools:
             r = run_json(CHILD, t, corpus, args.threads, args.epochs, args.dim, args.bucket,
-                         args.wordvec_extra, args.arch, args.fasttext_extra)
+                         args.wordvec_extra, args.arch, args.fasttext_extra, seed)
             results[t].append(r)
-            print(f"run {run + 1} {t}: {r['wall']:.1f} s, {r['peak_rss_mb']:.0f} MB, analogy "
-                  f"{fmt(r['analogy'], True)} %", flush=True)
+            print(f"run {run + 1} (seed {seed}) {t}: {r['wall']:.1f} s, {r['peak_rss_mb']:.0f} MB, "
+                  f"analogy {fmt(r['analogy'], True)} %", flush=True)
     rows = []
-    best = {}
+    best = {}  # per tool: speed of the fastest run, largest peak RSS, mean quality
     for t in tools:
-        r = min(results[t], key=lambda x: x["wall"])  # fastest run; quality from that run
-        best[t] = r
-        sims = r["sim"]
+        runs = results[t]
+        r = min(runs, key=lambda x: x["wall"])
+        sims = {k: [x["sim"][k][0] for x in runs] for k in SIMS}
+        best[t] = {"wall": r["wall"], "peak_rss_mb": max(x["peak_rss_mb"] for x in runs),
+                   **{k: _mean([x[k] for x in runs]) for k in ("analogy", "semantic", "syntactic")},
+                   "sim": {k: _mean(v) for k, v in sims.items()}}
+        b = best[t]
+        # the questions and pairs scored are the same in every run (the vocabulary is)
         rows.append((t, f"{r['wall']:.1f}", f"{tokens * args.epochs / r['wall'] / 1e3:.0f} k",
-                     f"{r['peak_rss_mb']:.0f} MB",
-                     f"{fmt(r['analogy'], True)} ({fmt(r['semantic'], True)} / "
-                     f"{fmt(r['syntactic'], True)})",
+                     f"{b['peak_rss_mb']:.0f} MB",
+                     f"{spread([x['analogy'] for x in runs], True)} ({fmt(b['semantic'], True)} / "
+                     f"{fmt(b['syntactic'], True)})",
                      f"{r['analogy_questions']}/{r['analogy_total']}",
-                     *(f"{fmt(sims[k][0])} ({sims[k][1]}/{sims[k][2]})"
-                       for k in ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k"))))
+                     *(f"{spread(sims[k])} ({r['sim'][k][1]}/{r['sim'][k][2]})" for k in SIMS)))
     for name, (wall, rss, an, ws, sl, men) in PEERS.items():
         rows.append((name, wall, "-", f"{rss} MB", an, "-", ws, sl, men))
     print()
     print(table(["tool", "wall s", "words/s", "peak RSS", "analogy % (sem / syn)", "questions",
                  "WS-353 (pairs)", "SimLex (pairs)", "MEN (pairs)"], rows))
+    if args.seeds > 1:
+        print(f"quality: mean [min, max] over {args.seeds} seeds, sem / syn as means; wall time and "
+              "words/s: the fastest run; peak RSS: the largest")
     if "wordvec" in best:
         ours = best["wordvec"]
         print()
@@ -167,10 +200,10 @@ def main(argv=None):
                 continue
             p = best[t]
             d_an = (ours["analogy"] - p["analogy"]) * 100 if ours["analogy"] and p["analogy"] else None
-            d_sim = {k: (ours["sim"][k][0] - p["sim"][k][0])
-                     if ours["sim"][k][0] is not None and p["sim"][k][0] is not None else None
+            d_sim = {k: (ours["sim"][k] - p["sim"][k])
+                     if ours["sim"][k] is not None and p["sim"][k] is not None else None
                      for k in ours["sim"]}
-            print(f"wordvec / {t}: wall {ratio(ours['wall'], p['wall'])}, peak RSS "
+            print(f"wordvec / {t} (quality as means): wall {ratio(ours['wall'], p['wall'])}, peak RSS "
                   f"{ratio(ours['peak_rss_mb'], p['peak_rss_mb'])}, analogy "
                   f"{'-' if d_an is None else f'{d_an:+.1f}'} points, rho "
                   + ", ".join(f"{k.removeprefix('EN-')} {'-' if v is None else f'{v:+.3f}'}"

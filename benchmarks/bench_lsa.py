@@ -15,6 +15,7 @@ defaults: n_iter 5, 10 oversamples) is timed and its vectors evaluated the same 
 The skip-gram line comes from ``--sg-json`` (a ``wordvec.evaluate.benchmark`` result, or a
 flat {"analogy", "ws353", "simlex", "men"} object) or else the gensim skip-gram figures of
 the word2vec issue on bench-en (dim 100, window 5, neg 5, sample 1e-4, 5 epochs).
+The write-up starts with a run record (date, commit, machine, versions, corpus checksum).
 """
 
 import argparse
@@ -23,7 +24,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, run_json, shown, table  # noqa: E402
+from _common import BENCH_CORPUS, HERE, run_json, run_record, shown, table  # noqa: E402
 
 SG_REFERENCE = {"label": "gensim 4.4 skip-gram (word2vec issue, bench-en)", "analogy": 37.7,
                 "ws353": 0.601, "simlex": 0.333, "men": 0.645}
@@ -274,6 +275,8 @@ def main():
               "oversample": DEFAULT_OVERSAMPLE if args.oversample is None else args.oversample,
               "sklearn": not args.no_sklearn, "svd_compare": args.svd_compare,
               "sweep": [int(x) for x in args.sweep.split(",") if x]}
+    print(run_record(tools=() if args.no_sklearn else ("scikit-learn",), corpus=args.corpus),
+          flush=True)
     results = []
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         print(f"running {mode} ...", file=sys.stderr, flush=True)

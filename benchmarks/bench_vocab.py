@@ -4,7 +4,8 @@
 
 Both read the same uncompressed file (min_count 5). gensim's ``build_vocab(corpus_file=...)``
 only counts; wordvec counts *and* writes the int32-encoded corpus that training then reads, so
-the comparison is conservative for us. Each tool runs in its own process, alternating.
+the comparison is conservative for us. Each tool runs in its own process, alternating. The
+write-up starts with a run record (date, commit, machine, versions, corpus checksum).
 """
 
 import argparse
@@ -12,7 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, shown, table  # noqa: E402
+from _common import BENCH_CORPUS, plain_corpus, ratio, run_json, run_record, shown, table  # noqa: E402
 
 OURS = """
 import time
@@ -50,6 +51,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
+    print(run_record(tools=("gensim",), corpus=args.corpus), flush=True)
     path = plain_corpus(args.corpus, args.repeat)
     tools = {"wordvec encode (count + encode)": OURS, "wordvec count only": OURS_COUNT,
              "gensim build_vocab": GENSIM}

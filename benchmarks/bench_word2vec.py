@@ -2,7 +2,10 @@
 
 Same corpus and settings for every tool (negative sampling, dim 100, window 5, negative 5,
 sample 1e-4, min_count 5, 5 epochs, 2 threads by default; alpha 0.025 sg / 0.05 cbow, the tools'
-own defaults). Each run is a fresh subprocess, so peak RSS is that tool's alone (our and gensim's
+own defaults). Each tool trains ``--seeds`` times (default 3) with seeds 1, 2, ... (word2vec C
+has no seed option: its runs differ by thread timing only); quality is reported as the mean
+[min, max] over those runs, speed from the fastest run, peak RSS as the largest. Each run is a
+fresh subprocess, so peak RSS is that tool's alone (our and gensim's
 process's own ``ru_maxrss`` when training ends, before evaluation; the C tool's through
 ``RUSAGE_CHILDREN``); tools alternate run by run. Wall time covers reading the corpus, building
 the vocabulary and training (evaluation excluded); for us the training part alone is shown too.
@@ -11,11 +14,13 @@ Evaluation is the same code for all (``wordvec.evaluate``): Google analogies res
 
     python benchmarks/bench_word2vec.py                       # bench-en, sg and cbow: the lead's run
     python benchmarks/bench_word2vec.py --corpus ../shared/corpora/small-en.txt.xz --model sg
+    python benchmarks/bench_word2vec.py --seeds 1 --model sg              # one run per tool
     python benchmarks/bench_word2vec.py --threads 1,2 --peers gensim      # thread scaling
     python benchmarks/bench_word2vec.py --repeat 5 --peers gensim         # memory vs corpus length
     python benchmarks/bench_word2vec.py --word2vec-c ~/word2vec/bin/word2vec
 
 Reference figures (whole bench-en, 2 threads, quoted in issue 3) are printed below the table.
+The write-up starts with a run record (date, commit, machine, versions, corpus checksum).
 """
 
 import argparse
@@ -23,9 +28,22 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, count_tokens, fmt, plain_corpus, ratio, run_json, shown, table  # noqa: E402
+from _common import (  # noqa: E402
+    BENCH_CORPUS,
+    count_tokens,
+    fmt,
+    mean_range,
+    plain_corpus,
+    ratio,
+    run_json,
+    run_record,
+    shown,
+    spread,
+    table,
+)
 
 PEERS = ("gensim", "word2vec-c")
+SIMS = ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k")
 
 # quoted in issue 3 (whole bench-en, 2 threads): wall s, peak RSS MB, analogy %, WS, SimLex, MEN
 QUOTED = {
@@ -54,8 +72,8 @@ def _eval(vectors):
             "sim": {k: [r["similarity"][k]["spearman"], r["similarity"][k]["pairs"],
                         r["similarity"][k]["total"]] for k in SIMS}}
 
-def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"):
-    threads, epochs, dim, min_count = int(threads), int(epochs), int(dim), int(min_count)
+def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5", seed="1"):
+    threads, epochs, dim, min_count, seed = int(threads), int(epochs), int(dim), int(min_count), int(seed)
     alpha = 0.025 if model == "sg" else 0.05
     info = {}
     t0 = time.perf_counter()
@@ -65,7 +83,7 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
         kw = {k: (v == "1" if k in ("shared_negatives", "cbow_mean") else v) for k, v in kw.items()}
         vec = wordvec.train(corpus, model=model, min_count=min_count, progress=False, loss="ns", dim=dim,
                             window=5, negative=5, sample=1e-4, epochs=epochs, alpha=alpha,
-                            min_alpha=1e-4, threads=threads, **kw)
+                            min_alpha=1e-4, threads=threads, **{"seed": seed, **kw})
         wall = time.perf_counter() - t0
         s = vec.meta["stats"]
         info["train_seconds"] = s["wall_seconds"]
@@ -76,7 +94,7 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
         from wordvec.vectors import Vectors
         m = Word2Vec(corpus_file=corpus, sg=1 if model == "sg" else 0, vector_size=dim, window=5,
                      negative=5, hs=0, sample=1e-4, min_count=min_count, epochs=epochs, alpha=alpha,
-                     min_alpha=1e-4, workers=threads)
+                     min_alpha=1e-4, workers=threads, seed=seed)
         wall = time.perf_counter() - t0
         wv = m.wv
         vec = Vectors(list(wv.index_to_key), np.asarray(wv.vectors, dtype=np.float32))
@@ -101,6 +119,9 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
 '''
 
 
+def _mean(values):
+    m = mean_range(values)
+    return None if m is None else m[0]
 
 
 def rss(r):
@@ -117,7 +138,8 @@ def main(argv=None):
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--min-count", type=int, default=5,
                     help="with --repeat k, use 5*k to keep the vocabulary of the single corpus")
-    ap.add_argument("--runs", type=int, default=1, help="runs per tool (alternating)")
+    ap.add_argument("--seeds", "--runs", type=int, default=3, dest="seeds",
+                    help="runs per tool, seeds 1..N, alternating tools (quality: mean and range)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="use the corpus repeated k times (memory must not grow with it)")
     ap.add_argument("--peers", default="gensim", help="comma list of " + ", ".join(PEERS)
@@ -126,6 +148,8 @@ def main(argv=None):
     ap.add_argument("--wordvec-extra", default="",
                     help="extra wordvec parameters, e.g. shared_negatives=1")
     args = ap.parse_args(argv)
+    if args.seeds < 1:
+        ap.error("--seeds must be at least 1")
     peers = [p for p in args.peers.split(",") if p]
     for p in peers:
         if p not in PEERS:
@@ -137,42 +161,51 @@ def main(argv=None):
     tools = ["wordvec", *peers]
     models = ("sg", "cbow") if args.model == "both" else (args.model,)
     thread_counts = [int(t) for t in args.threads.split(",")]
+    print(run_record(tools=[p for p in peers if p == "gensim"], corpus=args.corpus,
+                     c_tools={"word2vec C": args.word2vec_c if "word2vec-c" in peers else ""},
+                     seeds=args.seeds), flush=True)
     corpus = plain_corpus(os.path.abspath(args.corpus), repeat=args.repeat)
     tokens = count_tokens(corpus)
     print(f"corpus {shown(corpus)}: {tokens:,} tokens; settings: negative sampling, dim {args.dim}, "
           f"window 5, negative 5, sample 1e-4, min_count {args.min_count}, epochs {args.epochs}, threads "
           f"{args.threads}{', ' + args.wordvec_extra if args.wordvec_extra else ''}", flush=True)
     results = {}
-    for run in range(args.runs):
+    for run in range(args.seeds):
+        seed = run + 1
         for model in models:
             for threads in thread_counts:
                 for t in tools:
                     r = run_json(CHILD, t, model, corpus, threads, args.epochs, args.dim,
-                                 args.wordvec_extra, args.word2vec_c or "-", args.min_count)
+                                 args.wordvec_extra, args.word2vec_c or "-", args.min_count, seed)
                     results.setdefault((t, model, threads), []).append(r)
-                    print(f"run {run + 1} {t} {model} {threads}t: {r['wall']:.1f} s, "
+                    print(f"run {run + 1} (seed {seed}) {t} {model} {threads}t: {r['wall']:.1f} s, "
                           f"{rss(r):.0f} MB, vocab {r['vocab']:,}, analogy {fmt(r['analogy'], True)} %",
                           flush=True)
     rows = []
-    best = {}
+    best = {}  # per tool: speed of the fastest run, largest peak RSS, mean quality
     for (t, model, threads), runs in results.items():
-        r = min(runs, key=lambda x: x["wall"])  # fastest run; quality from that run
-        best[t, model, threads] = r
-        sims = r["sim"]
+        r = min(runs, key=lambda x: x["wall"])
+        means = {k: _mean([x[k] for x in runs]) for k in ("analogy", "semantic", "syntactic")}
+        sims = {k: [x["sim"][k][0] for x in runs] for k in SIMS}
+        best[t, model, threads] = {"wall": r["wall"], "rss": max(rss(x) for x in runs), **means,
+                                   "sim": {k: _mean(v) for k, v in sims.items()}}
         train = f" ({r['train_seconds']:.1f})" if "train_seconds" in r else ""
         eff = f"{r['effective_wps'] / 1e3:.0f} k" if r.get("effective_wps") else "-"
         rows.append((t, model, threads, f"{r['wall']:.1f}{train}",
-                     f"{tokens * args.epochs / r['wall'] / 1e3:.0f} k", eff, f"{rss(r):.0f} MB",
-                     f"{fmt(r['analogy'], True)} ({fmt(r['semantic'], True)} / "
-                     f"{fmt(r['syntactic'], True)})",
-                     *(fmt(sims[k][0]) for k in ("EN-WS-353-ALL", "EN-SIMLEX-999",
-                                                 "EN-MEN-TR-3k"))))
+                     f"{tokens * args.epochs / r['wall'] / 1e3:.0f} k", eff,
+                     f"{best[t, model, threads]['rss']:.0f} MB",
+                     f"{spread([x['analogy'] for x in runs], True)} ({fmt(means['semantic'], True)} / "
+                     f"{fmt(means['syntactic'], True)})",
+                     *(spread(sims[k]) for k in SIMS)))
     for (name, model), (wall, mb, an, ws, sl, men) in QUOTED.items():
         if model in models:
             rows.append((name, model, 2, wall, "-", "-", f"{mb} MB", an, ws, sl, men))
     print()
     print(table(["tool", "model", "threads", "wall s (train)", "words/s", "effective w/s",
                  "peak RSS", "analogy % (sem / syn)", "WS-353", "SimLex", "MEN"], rows))
+    if args.seeds > 1:
+        print(f"quality: mean [min, max] over {args.seeds} seeds, sem / syn as means; wall time and "
+              "words/s: the fastest run; peak RSS: the largest")
     print()
     for (t, model, threads), p in best.items():
         ours = best.get(("wordvec", model, threads))
@@ -180,11 +213,11 @@ def main(argv=None):
             continue
         d_an = ((ours["analogy"] - p["analogy"]) * 100
                 if ours["analogy"] is not None and p["analogy"] is not None else None)
-        d_sim = {k: (ours["sim"][k][0] - p["sim"][k][0])
-                 if ours["sim"][k][0] is not None and p["sim"][k][0] is not None else None
+        d_sim = {k: (ours["sim"][k] - p["sim"][k])
+                 if ours["sim"][k] is not None and p["sim"][k] is not None else None
                  for k in ours["sim"]}
-        print(f"wordvec / {t} ({model}, {threads} threads): speed {ratio(p['wall'], ours['wall'])}"
-              f", peak RSS {ratio(rss(ours), rss(p))}, analogy "
+        print(f"wordvec / {t} ({model}, {threads} threads, quality as means): speed {ratio(p['wall'], ours['wall'])}"
+              f", peak RSS {ratio(ours['rss'], p['rss'])}, analogy "
               f"{'-' if d_an is None else f'{d_an:+.1f}'} points, rho "
               + ", ".join(f"{k.removeprefix('EN-')} {'-' if v is None else f'{v:+.3f}'}"
                           for k, v in d_sim.items()))

@@ -36,6 +36,22 @@ def test_pruning_keeps_frequent_words_exact(tmp_path, monkeypatch):
     assert len(v) < 200  # table stayed bounded
 
 
+def test_pruned_words_are_reported(tmp_path):
+    # one chunk of 401 distinct words against a table of 100: the 400 seen once are dropped
+    text = " ".join(f"rare{i} common" for i in range(400)) + "\n"
+    p = tmp_path / "c.txt"
+    p.write_text(text)
+    v = count_words(p, min_count=1, max_words_table=100)
+    assert v.words == ["common"] and v.raw_tokens == 800
+    assert v.pruned_words == 400
+    with encode(p, min_count=1, max_words_table=100) as c:
+        assert c.pruned_words == c.vocab.pruned_words == 400
+        assert c.n_tokens == 400 and c.raw_tokens == 800  # the pruned words' tokens are gone
+    assert count_words(p, min_count=1).pruned_words == 0
+    with encode(p, min_count=1) as c:
+        assert c.pruned_words == c.vocab.pruned_words == 0 and c.n_tokens == 800
+
+
 def test_save_load_roundtrip_and_foreign_vocab_files(tmp_path):
     v = Vocabulary(["the", "of", "naïve"], [10, 5, 2])
     v.save(tmp_path / "v.txt")
@@ -167,17 +183,19 @@ def test_encode_errors(tmp_path):
 
 @pytest.mark.parametrize("chunk", [1, 5, 64, 1 << 20])
 def test_encode_chunking_long_lines_and_blank_lines(tmp_path, monkeypatch, chunk):
-    """Chunk-level tokenising gives the same sentences as line-by-line streaming."""
+    """Chunk-level tokenising gives the sentences of a line-by-line reading, at any chunk size."""
     import wordvec.encode as enc
-    from wordvec.corpus import iter_sentences
     monkeypatch.setattr(enc, "CHUNK_CHARS", chunk)
     rs = np.random.RandomState(1)
     lines = []
     for n in [0, 3, 25, 0, 1, 57, 7, 0]:
         lines.append("  ".join(f"w{x}" for x in rs.randint(0, 6, size=n)))
     p = tmp_path / "c.txt"
-    p.write_text("\n".join(lines) + "\n  \t\n" + "w1 w2 w3")  # no newline at the end
+    text = "\n".join(lines) + "\n  \t\n" + "w1 w2 w3"  # no newline at the end
+    p.write_text(text)
     with encode(p, min_count=1, max_sentence_length=10) as c:
         got = [[c.vocab.words[i] for i in s] for s in c.sentences()]
-    assert got == list(iter_sentences(p, max_sentence_length=10))
+    expected = [t[i:i + 10] for t in (line.split() for line in text.split("\n"))
+                for i in range(0, len(t), 10)]
+    assert got == expected
     assert [len(s) for s in got] == [3, 10, 10, 5, 1, 10, 10, 10, 10, 10, 7, 7, 3]

@@ -1,8 +1,10 @@
-"""Stream sentences of tokens from text files in bounded memory.
+"""Read corpus files in bounded memory: folders expanded, compressed files opened, text chunks.
 
-A *sentence* is one line of text, cut into pieces of at most ``max_sentence_length`` tokens
-(gensim's limit, 10,000; word2vec C uses 1,000). Files are read in fixed-size chunks, so a single
-100 MB line (text8) never becomes one giant string. Invalid UTF-8 is replaced, not fatal.
+Files are read in fixed-size chunks of decoded text (``CHUNK_CHARS``), so a single 100 MB line
+(text8) never becomes one giant string. Invalid UTF-8 is replaced, not fatal; a file with NUL
+bytes in its first 4 KB is refused as binary. Tokenising is :mod:`wordvec.encode`'s: a line is a
+sentence, cut into pieces of at most ``MAX_SENTENCE_LENGTH`` tokens (gensim's limit, 10,000;
+word2vec C uses 1,000).
 """
 
 import bz2
@@ -94,41 +96,3 @@ def iter_chunks(path, chunk_chars=CHUNK_CHARS):
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
-
-
-def iter_sentences(paths, lowercase=False, max_sentence_length=MAX_SENTENCE_LENGTH,
-                   chunk_chars=CHUNK_CHARS):
-    """Yield lists of tokens: one per line, long lines cut every ``max_sentence_length`` tokens."""
-    for path in expand_paths(paths):
-        current = []  # tokens of the line being read
-        carry = ""  # a token cut by the chunk boundary
-        for chunk in iter_chunks(path, chunk_chars):
-            if lowercase:
-                chunk = chunk.lower()
-            if "\x00" in chunk:  # a NUL is whitespace: never inside a word
-                chunk = chunk.replace("\x00", " ")
-            chunk = carry + chunk
-            lines = chunk.split("\n")
-            last = lines.pop()  # incomplete: no newline after it yet
-            for line in lines:
-                current.extend(line.split())
-                yield from _cut(current, max_sentence_length)
-                current = []
-            # keep a partial trailing token for the next chunk
-            if last and not last[-1].isspace():
-                cut = max(last.rfind(" "), last.rfind("\t"), last.rfind("\r"))
-                carry = last[cut + 1:]
-                last = last[:cut + 1]
-            else:
-                carry = ""
-            current.extend(last.split())
-            while len(current) >= max_sentence_length:
-                yield current[:max_sentence_length]
-                current = current[max_sentence_length:]
-        current.extend(carry.split())
-        yield from _cut(current, max_sentence_length)
-
-
-def _cut(tokens, n):
-    for i in range(0, len(tokens), n):
-        yield tokens[i:i + n]

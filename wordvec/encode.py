@@ -3,10 +3,12 @@
 The text is tokenised once. Each token gets a provisional id (first-seen order) that is written
 to a scratch file, and counting is a ``numpy.bincount`` over those ids. When the table of
 distinct words grows past ``max_words_table``, the rarest are pruned (as word2vec and gensim do),
-so memory stays bounded. Once the vocabulary is fixed (``min_count``, ``max_vocab``, frequency
-order) the scratch ids are remapped block by block into the final encoded corpus: a memory-mapped
-``ids.int32`` file without out-of-vocabulary tokens, plus sentence offsets. Every epoch and every
-thread of every trainer reads that file.
+so memory stays bounded: their tokens so far are lost, and ``pruned_words`` (on the
+:class:`Vocabulary` and the :class:`EncodedCorpus`) says how many words were dropped. Once the
+vocabulary is fixed (``min_count``, ``max_vocab``, frequency order) the scratch ids are remapped
+block by block into the final encoded corpus: a memory-mapped ``ids.int32`` file without
+out-of-vocabulary tokens, plus sentence offsets. Every epoch and every thread of every trainer
+reads that file.
 """
 
 import os
@@ -63,7 +65,7 @@ class _Scan:
         self.max_sentence_length = max_sentence_length
         self.min_reduce = 1
         self.tokens = 0
-        self.pruned = 0
+        self.pruned = 0  # table entries dropped by _prune (a word dropped twice counts twice)
 
     def feed(self, sentences):
         """Scan an iterable of token lists (already cut to the maximum sentence length)."""
@@ -140,7 +142,11 @@ class _Scan:
         return np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64)
 
     def _prune(self):
-        """Forget the rarest words (count < min_reduce, raised each time) to bound memory."""
+        """Forget the rarest words (count < min_reduce, raised each time) to bound memory.
+
+        A forgotten word's count so far is lost; if it comes back it starts again from zero
+        under a new provisional id, and its earlier tokens are not in the encoded corpus.
+        """
         while len(self.ids) > self.max_words_table * 0.7:
             counts = self.counts
             dead = [w for w, i in self.ids.items() if counts[i] < self.min_reduce and i != 0]
@@ -157,6 +163,7 @@ class _Scan:
         if max_vocab is not None:
             items = items[:max_vocab]
         vocab = Vocabulary([w for w, _ in items], [c for _, c in items])
+        vocab.pruned_words = self.pruned
         remap = np.full(max(ids.next_id, 1), -1, dtype=np.int32)
         for new, (w, _) in enumerate(items):
             remap[ids[w]] = new
@@ -183,14 +190,19 @@ class EncodedCorpus:
     """A corpus as int32 vocabulary ids with sentence boundaries.
 
     ``ids[offsets[s]:offsets[s+1]]`` are the words of sentence ``s``, out-of-vocabulary tokens
-    removed. ``ids`` is a read-only memory map when built from text.
+    removed. ``ids`` is a read-only memory map when built from text. ``raw_tokens`` counts every
+    token read (in the vocabulary or not); ``pruned_words`` is how many words the counting table
+    dropped to bound its memory (0 unless the corpus had more than ``max_words_table`` distinct
+    words).
     """
 
-    def __init__(self, vocab, ids, offsets, raw_tokens=None, folder=None, owns_folder=False):
+    def __init__(self, vocab, ids, offsets, raw_tokens=None, folder=None, owns_folder=False,
+                 pruned_words=0):
         self.vocab = vocab
         self.ids = ids
         self.offsets = offsets
         self.raw_tokens = int(raw_tokens if raw_tokens is not None else len(ids))
+        self.pruned_words = int(pruned_words)
         self.folder = folder
         self._owns_folder = owns_folder
         # a scratch folder never outlives the object, nor the process when nobody closes it
@@ -284,7 +296,7 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
             if len(ids) == 0:
                 raise WordvecError("the corpus has no in-vocabulary words to train on")
             np.save(os.path.join(folder, "offsets.npy"), offsets)
-        return EncodedCorpus(vocab, ids, offsets, scan.tokens, folder, owns)
+        return EncodedCorpus(vocab, ids, offsets, scan.tokens, folder, owns, pruned_words=scan.pruned)
     except BaseException:
         if owns and folder is not None:
             ids = None
@@ -296,7 +308,8 @@ def _remap(scratch, out_path, remap, lengths, block=1 << 20):
     """Map provisional ids to final ids block by block, dropping -1, fixing sentence offsets.
 
     The scratch file is read with plain reads (not a memory map) one block at a time, and the
-    sentence offsets are translated in place, so memory is one block plus one int64 per sentence.
+    sentence offsets are translated in place, so memory is a few blocks plus two int64 per
+    sentence (the caller's ``lengths`` and the offsets).
     """
     off = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=off[1:])

@@ -5,12 +5,6 @@ class WordvecError(Exception):
     """A user-facing error (bad input, bad parameter, missing word, corrupt file)."""
 
 
-def check(condition, message):
-    """Raise :class:`WordvecError` with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise WordvecError(message)
-
-
 class Terminated(KeyboardInterrupt):
     """Raised in the main thread by the SIGTERM/SIGHUP handlers the CLI installs.
 

@@ -16,15 +16,14 @@ default, ``dummy4unknown=False``) and coverage is reported; fastText-style vecto
 for unseen words, so their pairs are all scored.
 """
 
-import os
 import re
 
 import numpy as np
 
 from .errors import WordvecError
+from .resources import eval_data
 from .vectors import cos_mul
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 ANALOGY_DATASETS = ("questions-words",)
 SIMILARITY_DATASETS = ("EN-WS-353-ALL", "EN-WS-353-SIM", "EN-WS-353-REL", "EN-SIMLEX-999",
                        "EN-MEN-TR-3k")
@@ -36,10 +35,7 @@ def dataset_path(name):
     """Path of a bundled dataset by name (file stem, e.g. ``EN-SIMLEX-999``)."""
     if name not in DATASETS:
         raise WordvecError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")
-    path = os.path.join(DATA_DIR, name + ".txt")
-    if not os.path.isfile(path):
-        raise WordvecError(f"bundled dataset {path} is missing (broken installation?)")
-    return path
+    return eval_data(name)
 
 
 _WS = " \t\n\r\v\f"  # ASCII whitespace separates fields; a word may hold any other character
