@@ -710,12 +710,38 @@ def info(model_path, as_json):
     click.echo(f"{path}: {header.get('kind')} vectors, {header.get('vocab_size'):,} words x "
                f"{header.get('dim')} dims"
                + (f" (wordvec {header['wordvec_version']})" if header.get("wordvec_version") else ""))
-    for section in ("params", "stats"):
-        items = header.get(section) or {}
+    params, changed = _declared_order(header)
+    for section, items in (("params", params), ("stats", header.get("stats") or {})):
         if items:
-            click.echo(f"{section}:")
+            note = "  (* = not the default)" if changed and section == "params" else ""
+            click.echo(f"{section}:{note}")
             for k, v in items.items():
-                click.echo(f"  {k:<28} {_fmt(v)}")
+                mark = "*" if k in changed else " "
+                click.echo(f" {mark}{k:<28} {_fmt(v)}")
+
+
+def _declared_order(header):
+    """A model's params in the order its family declares them (wordvec.params; old names
+    mapped), then any others; and the names whose value is not the default."""
+    from .params import KINDS, schema_for
+    params = header.get("params") or {}
+    kind = header.get("kind")
+    if kind not in KINDS or not isinstance(params, dict):
+        return params, set()
+    schema = schema_for(kind)
+    try:
+        named = schema.canonical(params)
+    except WordvecError:
+        return params, set()
+    ordered = {k: named[k] for k in schema.names() if k in named}
+    ordered.update({k: v for k, v in named.items() if k not in ordered})
+    if "arch" in schema.by_name and "arch" not in ordered and kind in ("sg", "cbow"):
+        ordered = {"arch": kind, **ordered}
+    try:
+        changed = schema.changed({k: v for k, v in ordered.items() if k in schema.by_name})
+    except WordvecError:
+        changed = set()
+    return ordered, changed
 
 
 def _fmt(v):

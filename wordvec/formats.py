@@ -203,8 +203,7 @@ def load_vectors(path, format=None, limit=None):
             raise WordvecError(f"{path}: not a native wordvec model folder (no {native.HEADER})")
         v = native.load(path)
         if limit is not None and limit < len(v):
-            v = Vectors(v.words[:limit], v.matrix[:limit],
-                        None if v.counts is None else v.counts[:limit], v.meta)
+            v = v.head(limit)  # (fastText vectors still answer for unseen words)
         return v
     with _open_raw(path) as f:
         try:

@@ -344,7 +344,10 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
             alive = [t for t in pool if t.is_alive()]
             if not alive:
                 break
-            alive[0].join(0.25)
+            wait = 0.25
+            if checkpoints is not None:
+                wait = min(wait, max(0.0, checkpoints.every - (time.monotonic() - checkpoints.last)))
+            alive[0].join(wait)
             if checkpoints is not None and checkpoints.due():
                 save_checkpoint()
             if bar is not None:

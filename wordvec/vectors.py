@@ -14,8 +14,6 @@ from .errors import WordvecError
 class Vectors:
     """Word vectors: ``words``, ``index`` (word -> row), ``matrix`` (float32, n x dim)."""
 
-    kind = "vectors"
-
     def __init__(self, words, matrix, counts=None, meta=None):
         self.words = list(words)
         self.matrix = matrix if isinstance(matrix, np.memmap) else np.asarray(matrix, dtype=np.float32)
@@ -39,6 +37,12 @@ class Vectors:
 
     def __contains__(self, word):
         return word in self.index
+
+    def head(self, n: int) -> "Vectors":
+        """The ``n`` first (most frequent) words, as vectors of the same class."""
+        n = min(int(n), len(self))
+        return type(self)(self.words[:n], self.matrix[:n],
+                          None if self.counts is None else self.counts[:n], self.meta)
 
     def has_vector(self, word):
         """True if a vector can be given for ``word`` (in the vocabulary, or built for it)."""
