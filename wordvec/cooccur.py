@@ -34,17 +34,17 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
 from . import diskio
+from . import progress as report
 from . import scratch as scratch_names
 from .cooccur_file import FORMAT, load_cooccurrence, save_cooccurrence  # noqa: F401 - public here too
 from .errors import WordvecError
-from .training import bar_disable, close_bar
+from .params import resolve_threads
 
 EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -344,7 +344,7 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
         raise WordvecError(f"window must be at least 1 (got {window})")
     if not memory_gb or memory_gb <= 0:
         raise WordvecError(f"memory must be a positive number of GB (got {memory_gb})")
-    nparts = max(1, int(threads or os.cpu_count() or 1))
+    nparts = resolve_threads(threads)
     n_words = len(corpus.vocab)
     if n_words >= 1 << 31:
         raise WordvecError("vocabulary too large for co-occurrence counting (over 2**31 words)")
@@ -392,7 +392,7 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
                 w.join(0.25)
         if errors:
             raise errors[0]
-        close_bar(bar, ok=True)
+        report.close(bar, ok=True)
         bar = None
         _fold_hot(hot, dense, dstart)
         hot = None  # noqa: F841 - free it before the merge
@@ -411,7 +411,7 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
                     w.join(0.25)
                 except KeyboardInterrupt:  # a second Ctrl-C: keep waiting, the clean-up must run
                     pass
-        close_bar(bar, ok=False)
+        report.close(bar, ok=False)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -530,18 +530,4 @@ def _assemble(parts, n_words, dense, dstart, dwidth, scale):
 
 
 def _bar(progress, total):
-    if not progress:
-        return None
-    from tqdm import tqdm
-    return tqdm(total=total, unit="tok", unit_scale=True, desc="co-occurrence", leave=False,
-                disable=bar_disable())
-
-
-def cooccur_file(corpus, path, progress=True, **kwargs):
-    """Count ``corpus`` (an EncodedCorpus) and save to ``path``; returns the matrix."""
-    t0 = time.perf_counter()
-    m = count_cooccurrence(corpus, progress=progress, **kwargs)
-    params = dict(kwargs, seconds=round(time.perf_counter() - t0, 3))
-    params.pop("tmpdir", None)
-    save_cooccurrence(path, m, corpus.vocab, params)
-    return m
+    return report.bar(progress, total, "co-occurrence", "tok", leave=False)

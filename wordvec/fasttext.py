@@ -28,7 +28,7 @@ from .errors import WordvecError
 from .model import Model
 from .params import FASTTEXT, MAX_NGRAM
 from .subwords import ngram_buckets, subword_csr
-from .training import check_trainable
+from .training import check_finite, check_trainable
 from .vectors import Vectors
 
 
@@ -147,13 +147,6 @@ def init_input(n_rows, dim, seed):
         block -= np.float32(0.5)
         block *= np.float32(2.0 / dim)
     return W
-
-
-def _all_finite(a, block=1 << 16):
-    """No NaN/inf in ``a`` (a float64 sum per block: NaN or inf anywhere makes it non-finite)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return all(np.isfinite(a[i:i + block].sum(dtype=np.float64))
-                   for i in range(0, a.shape[0], block))
 
 
 def fasttext_ntokens(corpus):
@@ -328,8 +321,7 @@ class FastText(Model):
             "extra_tokens": _extra_tokens(enc, epochs) if p["oov_length"] else 0}
 
     def _after_run(self, stats):
-        if not _all_finite(self.W[self.word_rows:]):
-            raise WordvecError("training diverged (NaN/inf in the weights): lower --alpha")
+        check_finite([self.W[self.word_rows:]])  # the n-gram rows, by blocks
         stats["subword_rows_per_word"] = round(self._rows_per_word, 2)
 
     def _vectors(self):

@@ -41,12 +41,12 @@ tf-idf mode a one-line corpus (text8) becomes documents of 10,000 tokens.
 """
 
 import os
-import sys
 import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from . import progress as report
 from .errors import WordvecError
 from .model import Model
 from .params import LSA as LSA_PARAMS
@@ -257,16 +257,16 @@ def _fit(corpus, p, progress):
         p["cooccur"] = os.fspath(p["cooccur"])
     dim, svd = p["dim"], p["svd"]
     check_dim(dim, M.shape)
-    _say(progress, f"SVD ({svd}) of a {M.shape[0]:,} x {M.shape[1]:,} matrix, "
+    report.say(progress, f"SVD ({svd}) of a {M.shape[0]:,} x {M.shape[1]:,} matrix, "
                    f"{M.nnz:,} non-zeros, to {dim} dimensions")
     t0 = time.perf_counter()
     try:
         U, s, V, info = truncated_svd(M, dim, method=svd, n_iter=p["svd_iter"],
                                       oversample=p["oversample"], seed=p["seed"],
                                       threads=p["threads"], right=bool(add_context),
-                                      progress=_bars(progress))
+                                      progress=report.shown(progress))
     except BaseException:
-        _clear_bars()  # an error or a signal: its message must be the only line
+        report.clear_all()  # an error or a signal: its message must be the only line
         raise
     del M
     W = word_vectors(U, s, V if add_context else None, p["eig"])
@@ -364,7 +364,7 @@ def _ppmi_matrix(corpus, cooccur, window, symmetric, distance_weighting, cds, sh
     stats["count_seconds"] = round(time.perf_counter() - t0, 3)
     stats["cooccur_nnz"] = int(counts.nnz)
     t0 = time.perf_counter()
-    _say(progress, f"PPMI (cds {cds}, shift log {shift}) over {counts.nnz:,} co-occurrences")
+    report.say(progress, f"PPMI (cds {cds}, shift log {shift}) over {counts.nnz:,} co-occurrences")
     M = ppmi(counts, cds=cds, shift=shift)
     del counts
     stats["weight_seconds"] = round(time.perf_counter() - t0, 3)
@@ -381,7 +381,7 @@ def _tfidf_matrix(corpus, weighting, doc_lines, progress, stats):
     stats["documents"] = int(X.shape[1])
     stats["termdoc_nnz"] = int(X.nnz)
     t0 = time.perf_counter()
-    _say(progress, f"{weighting} weighting of {X.shape[1]:,} documents, {X.nnz:,} non-zeros")
+    report.say(progress, f"{weighting} weighting of {X.shape[1]:,} documents, {X.nnz:,} non-zeros")
     M = weight_term_document(X, weighting)
     del X
     stats["weight_seconds"] = round(time.perf_counter() - t0, 3)
@@ -393,30 +393,3 @@ def _tfidf_matrix(corpus, weighting, doc_lines, progress, stats):
 def _check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise WordvecError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _bars(progress):
-    """Whether to show progress: asked for, and (for the CLI) stderr is a terminal."""
-    if not progress:
-        return False
-    from . import _bars_terminal_only
-    return not _bars_terminal_only or sys.stderr.isatty()
-
-
-def _clear_bars():
-    """Close every open progress bar without leaving a line (after an error or a signal)."""
-    try:
-        from tqdm import tqdm
-
-        for bar in list(getattr(tqdm, "_instances", ())):
-            bar.leave = False
-            bar.close()
-    except Exception:  # noqa: BLE001 - a bar must never hide the real error
-        pass
-
-
-def _say(progress, message):
-    if _bars(progress):
-        from tqdm.auto import tqdm
-
-        tqdm.write(message, file=sys.stderr)

@@ -270,8 +270,7 @@ class _NoBar:
 
 
 def _bar(progress, total):
-    if not progress:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="SVD (subspace iterations)", unit="it", leave=False)
+    from . import progress as report
+    b = report.bar(progress, total, "SVD (subspace iterations)", "it", leave=False,
+                   unit_scale=False)
+    return _NoBar() if b is None else b

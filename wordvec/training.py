@@ -273,7 +273,7 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
                     if int(read) != int(job_sizes[j]):
                         raise WordvecError(f"internal error: a job read {int(read)} words "
                                            f"instead of {int(job_sizes[j])}")
-                    _check_finite(check, CHECK_ROWS)
+                    check_finite(check, CHECK_ROWS)
                     if corpus is not None:
                         _release(corpus.ids, int(offsets[bounds[j]]), int(offsets[bounds[j + 1]]))
                     with shared.lock:
@@ -374,7 +374,7 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
     try:
         if shared.error is not None:
             raise shared.error
-        _check_finite(check, None)
+        check_finite(check, None)
     except BaseException:
         close_bar(bar, ok=False)
         raise
@@ -405,8 +405,10 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
     return stats
 
 
-def _check_finite(arrays, rows, block=1 << 16):
-    """Raise if the first ``rows`` rows (all rows if None) of any array hold NaN/inf."""
+def check_finite(arrays, rows=None, block=1 << 16):
+    """Raise if the first ``rows`` rows (all rows if None) of any array hold NaN/inf (the
+    training-time check; files read from disk are checked by :func:`wordvec.native.check_finite`,
+    which also names the row)."""
     for a in arrays:
         n = len(a) if rows is None else min(rows, len(a))
         for lo in range(0, n, block):  # by blocks: no temporary copy of a whole matrix
@@ -444,28 +446,11 @@ def _sum_abs(a):
 
 
 def _bar(progress, total, desc, unit="w"):
-    if not progress:
-        return None
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True,
-                mininterval=0.5, smoothing=0.1, disable=bar_disable())
-
-
-def bar_disable():
-    """tqdm's ``disable`` argument for wordvec's bars: None (only where stderr is a terminal:
-    the CLI sets ``wordvec._bars_terminal_only``) or False (Python callers that pass
-    progress=True get a bar anywhere: a notebook's stderr is not a terminal)."""
-    from . import _bars_terminal_only
-    return None if _bars_terminal_only else False
+    from . import progress as report
+    return report.bar(progress, total, desc, unit)
 
 
 def close_bar(bar, ok):
-    """Close a bar; after an error or a signal clear it, so the message is the only line."""
-    if bar is None:
-        return
-    try:
-        if not ok:
-            bar.leave = False
-        bar.close()
-    except Exception:  # noqa: BLE001 - a bar must never hide the real error
-        pass
+    """Close a bar (cleared after an error or a signal): :func:`wordvec.progress.close`."""
+    from .progress import close
+    close(bar, ok)
