@@ -9,10 +9,15 @@ checkpoints or the training state, use the model classes (``wordvec.Word2Vec`` e
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from .errors import WordvecError
 from .params import KINDS, schema_for
 from .resources import BUNDLED_CORPUS, bundled_corpus  # noqa: F401 - the public names
+
+if TYPE_CHECKING:
+    from .model import Checkpoint, Corpus, Model
+    from .vectors import Vectors
 
 MODELS = tuple(KINDS)
 
@@ -42,7 +47,7 @@ def _adopt_cooccur_settings(params):
                            "already counted: drop --memory")
 
 
-def make_model(model="sg", **params):
+def make_model(model: str = "sg", **params) -> Model:
     """An untrained model of the CLI kind ``model`` (sg, cbow, fasttext, glove, lsa), its
     ``params`` checked against the family's declaration (:mod:`wordvec.params`)."""
     from .model import model_class
@@ -56,8 +61,9 @@ def make_model(model="sg", **params):
     return model_class(schema.family)(**params)
 
 
-def train(corpus=None, model="sg", *, progress=True, workdir=None, checkpoint=None,
-          **params):
+def train(corpus: Corpus = None, model: str = "sg", *, progress: bool = True,
+          workdir: str | None = None, checkpoint: Checkpoint | None = None,
+          **params) -> Vectors:
     """Train word vectors on ``corpus`` (paths, or an iterable of token lists; None: the
     bundled corpus) and return them (:class:`~wordvec.vectors.Vectors`).
 

@@ -30,6 +30,8 @@ vector, like gensim, and later copies are dropped (counted in
 frequency order. Every malformed file raises one :class:`WordvecError` naming the file and line.
 """
 
+from __future__ import annotations
+
 import gzip
 import io
 import os
@@ -52,7 +54,8 @@ _READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 
 
 # ---- writing --------------------------------------------------------------------------------
-def save_vectors(vectors, path, format="native", precision=6, *, force=False, inputs=()):
+def save_vectors(vectors: Vectors, path, format: str = "native", precision: int = 6, *,
+                 force: bool = False, inputs=()) -> None:
     """Write ``vectors`` to ``path`` in ``format`` (one of :data:`FORMATS`), atomically.
 
     Text and binary outputs are gzip-compressed when ``path`` ends in ``.gz``. Only a wordvec
@@ -187,7 +190,7 @@ def _check_textual(path, head):
                            f"with numbers, got {' '.join(first[:4])!r}...)") from None
 
 
-def load_vectors(path, format=None, limit=None):
+def load_vectors(path, format: str | None = None, limit: int | None = None) -> Vectors:
     """Load vectors from ``path``; ``format=None`` detects it. ``limit`` reads only the first rows."""
     path = os.fspath(path)
     if format in (None, "auto"):

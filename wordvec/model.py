@@ -34,12 +34,21 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import native
 from .errors import WordvecError
 from .params import Schema
+
+if TYPE_CHECKING:
+    from .vectors import Vectors
+
+PathLike = str | os.PathLike
+#: a corpus: a path, several paths, an iterable of token lists, or an EncodedCorpus
+Corpus = PathLike | Iterable | None
 
 STATE_VERSION = 1
 
@@ -48,7 +57,7 @@ class Checkpoint:
     """Where (``path``, a native folder) and how often (``every`` seconds) to save a resumable
     state; ``info`` is kept in it for whoever resumes (the CLI's output path and options)."""
 
-    def __init__(self, path, every, info=None):
+    def __init__(self, path: PathLike, every: float, info: dict | None = None):
         self.path = os.fspath(path)
         self.every = float(every)
         if not self.every > 0:
@@ -63,7 +72,7 @@ class Model:
     family = ""
     state: tuple = ()  # names of the arrays training updates (saved with the model)
 
-    def __init__(self, corpus=None, *, progress=False, **params):
+    def __init__(self, corpus: Corpus = None, *, progress: bool = False, **params):
         self.params = self.schema.resolve(params)
         self.vocab = None
         self.history = []  # the statistics of each training run, oldest first
@@ -86,7 +95,7 @@ class Model:
         return f"{type(self).__name__}({self.kind}, {size}, dim {self.params.get('dim')})"
 
     @property
-    def wv(self):
+    def wv(self) -> Vectors:
         """The word vectors (:class:`~wordvec.vectors.Vectors`), with ``meta`` (kind, params,
         stats) as the native format stores it."""
         if self.vocab is None:
@@ -96,7 +105,8 @@ class Model:
                   "stats": self.history[-1] if self.history else {}}
         return v
 
-    def fit(self, corpus=None, *, progress=False, checkpoint=None, workdir=None):
+    def fit(self, corpus: Corpus = None, *, progress: bool = False,
+            checkpoint: Checkpoint | None = None, workdir: str | None = None) -> Model:
         """Train from scratch on ``corpus`` (paths, or an iterable of token lists, or an
         :class:`~wordvec.encode.EncodedCorpus`; None: the bundled corpus). Returns ``self``."""
         self.vocab = None
@@ -113,8 +123,9 @@ class Model:
         self.history.append(stats)
         return self
 
-    def train(self, corpus, *, epochs=None, new_words=True, progress=False, checkpoint=None,
-              min_count=None):
+    def train(self, corpus: Corpus, *, epochs: int | None = None, new_words: bool = True,
+              progress: bool = False, checkpoint: Checkpoint | None = None,
+              min_count: int | None = None) -> dict:
         """Continue training on ``corpus`` (see the module docstring for new words); returns
         that run's statistics. An untrained model is fitted instead."""
         if self.vocab is None:
@@ -147,7 +158,8 @@ class Model:
         return stats
 
     # ---- saving and loading ------------------------------------------------------------------
-    def save(self, path, *, force=False, inputs=(), vectors=None, fields=None):
+    def save(self, path: PathLike, *, force: bool = False, inputs: Iterable[PathLike] = (),
+             vectors: Vectors | None = None, fields: dict | None = None) -> None:
         """Save as a native model folder: the vectors (what any wordvec command queries) plus
         the training state, so :meth:`load` can continue training."""
         v = vectors if vectors is not None else self.wv
@@ -161,7 +173,7 @@ class Model:
                 "history": self.history[:-1][-20:]}
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: PathLike) -> Model:
         """A model saved by :meth:`save` or ``wordvec train`` (also by wordvec 0.1, whose
         folders hold the vectors but not all of the training state: see each family)."""
         header = native.read_header(path)
@@ -356,7 +368,7 @@ def _vocab_of(vectors):
     return Vocabulary(vectors.words, counts)
 
 
-def load_model(path):
+def load_model(path: PathLike) -> Model:
     """The trainable model saved in the native folder ``path`` (its class from model.json)."""
     return Model.load(path)
 
@@ -385,7 +397,7 @@ def _fingerprint(corpus, enc):
     return out
 
 
-def resume(path, *, progress=False):
+def resume(path: PathLike, *, progress: bool = False) -> tuple[Model, dict]:
     """Finish the run a checkpoint folder saved; returns ``(model, info)`` (``info``: what the
     caller stored with the checkpoint). Refused in one line if the corpus changed."""
     path = os.fspath(path)

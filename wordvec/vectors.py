@@ -6,6 +6,8 @@ vocabulary; query words are excluded from results. Subclasses answer for words o
 vocabulary by overriding :meth:`Vectors.oov_vector` (fastText does, from character n-grams).
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from .errors import WordvecError
@@ -14,7 +16,7 @@ from .errors import WordvecError
 class Vectors:
     """Word vectors: ``words``, ``index`` (word -> row), ``matrix`` (float32, n x dim)."""
 
-    def __init__(self, words, matrix, counts=None, meta=None):
+    def __init__(self, words, matrix, counts=None, meta: dict | None = None):
         self.words = list(words)
         self.matrix = matrix if isinstance(matrix, np.memmap) else np.asarray(matrix, dtype=np.float32)
         if self.matrix.ndim != 2 or self.matrix.shape[0] != len(self.words):
@@ -38,13 +40,13 @@ class Vectors:
     def __contains__(self, word):
         return word in self.index
 
-    def head(self, n: int) -> "Vectors":
+    def head(self, n: int) -> Vectors:
         """The ``n`` first (most frequent) words, as vectors of the same class."""
         n = min(int(n), len(self))
         return type(self)(self.words[:n], self.matrix[:n],
                           None if self.counts is None else self.counts[:n], self.meta)
 
-    def has_vector(self, word):
+    def has_vector(self, word: str) -> bool:
         """True if a vector can be given for ``word`` (in the vocabulary, or built for it)."""
         if word in self.index:
             return True
@@ -54,7 +56,7 @@ class Vectors:
             return False
         return True
 
-    def __getitem__(self, word):
+    def __getitem__(self, word: str) -> np.ndarray:
         i = self.index.get(word)
         if i is not None:
             return np.asarray(self.matrix[i])
@@ -91,12 +93,13 @@ class Vectors:
                 raise WordvecError(f"word {w!r} is not in the vocabulary")
 
     # ---- queries ---------------------------------------------------------------------------
-    def similarity(self, a, b):
+    def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two words."""
         self._require([a, b])
         return float(np.dot(self.unit_vector(a), self.unit_vector(b)))
 
-    def most_similar(self, positive=(), negative=(), topn=10, restrict=None):
+    def most_similar(self, positive=(), negative=(), topn: int = 10,
+                     restrict: int | None = None) -> list[tuple[str, float]]:
         """Words nearest to the mean of unit ``positive`` minus unit ``negative`` vectors.
 
         ``positive``/``negative`` take words or vectors; ``restrict`` limits candidates to the
@@ -139,7 +142,8 @@ class Vectors:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.words[i], float(scores[i])) for i in top if np.isfinite(scores[i])]
 
-    def analogy(self, a, b, c, topn=1, method="add", restrict=None):
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add",
+                restrict: int | None = None) -> list[tuple[str, float]]:
         """Answer ``a - b + c`` ("king man woman" -> "queen"), the query words excluded.
 
         ``method="add"`` is 3CosAdd, ``"mul"`` is 3CosMul (Levy & Goldberg 2014):
@@ -156,7 +160,7 @@ class Vectors:
         exclude = [self.index[w] for w in (a, b, c) if w in self.index]
         return self._rank(scores, exclude, topn)
 
-    def doesnt_match(self, words):
+    def doesnt_match(self, words) -> str:
         """The word furthest from the mean of the others' unit vectors."""
         words = list(words)
         if len(words) < 2:
