@@ -1,7 +1,7 @@
 """fastText (Bojanowski et al. 2017): word vectors built from character n-gram vectors.
 
-- :func:`train_fasttext` (used by :func:`wordvec.train` and ``wordvec train --model fasttext``)
-  trains skip-gram or CBOW with negative sampling (or hierarchical softmax) on an
+- :class:`FastText`, the model (:mod:`wordvec.model`), and :func:`train_fasttext` on an encoded
+  corpus, train skip-gram or CBOW with negative sampling (or hierarchical softmax) on an
   :class:`~wordvec.encode.EncodedCorpus` with fastText's defaults, through the shared Hogwild
   machinery of :mod:`wordvec.training` and the kernels of :mod:`wordvec.ft_kernels`.
 - :class:`FastTextVectors` answers for any word: a known word's vector is the mean of its word

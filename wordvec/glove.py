@@ -7,9 +7,10 @@ AdaGrad squared-gradient sums initialised to 1, per-coordinate gradients clipped
 initial learning rate ``alpha``, the reported loss the mean of ``0.5 f(X) diff²`` per entry.
 
 The non-zeros are copied once into flat arrays (row int32, column int32, count float32) and
-shuffled (Fisher–Yates, seeded) — Stanford's ``shuffle`` step; each epoch then visits blocks of
-entries in a fresh random order, split between threads that update the shared parameters
-without locks (Hogwild), each in a Numba ``nogil`` kernel.
+shuffled (Fisher–Yates, seeded) — Stanford's ``shuffle`` step; each epoch then visits jobs of
+``STEP_BLOCKS`` blocks of entries in a fresh random order, on the shared job runner
+(:func:`wordvec.training.run_jobs`): threads update the shared parameters without locks
+(Hogwild), each in a Numba ``nogil`` kernel, and an epoch starts when the last one has ended.
 """
 
 import os

@@ -1,7 +1,9 @@
-"""Shared training orchestration: jobs, Hogwild threads, learning-rate schedule, progress, stats.
+"""Shared training orchestration: jobs, Hogwild threads, learning-rate schedule, progress, stats,
+checkpoints.
 
-Every SGD trainer over an :class:`~wordvec.encode.EncodedCorpus` (word2vec, fastText) plugs a
-Numba kernel into :func:`run_jobs`, which
+Every trainer of the model layer (:mod:`wordvec.model`) plugs a Numba kernel into
+:func:`run_jobs`: word2vec and fastText over an :class:`~wordvec.encode.EncodedCorpus`, GloVe
+over blocks of its shuffled co-occurrences (a :class:`Plan` of its own). :func:`run_jobs`
 
 - splits the corpus into *jobs*: runs of whole sentences of about ``job_tokens`` tokens (the
   split depends on the corpus only, never on the thread count);
@@ -15,7 +17,10 @@ Numba kernel into :func:`run_jobs`, which
   word it reads to ``progress[slot]`` and computes its lr with :func:`current_lr`;
 - shows a tqdm bar (words/s, lr, running loss), checks weights for NaN/inf after each job,
   releases the job's pages of a memory-mapped corpus (so resident memory does not grow with
-  corpus length), and returns statistics (wall time, words/s raw and effective, loss and words per epoch, final lr).
+  corpus length), and returns statistics (wall time, words/s raw and effective, loss and words
+  per epoch, final lr);
+- pauses the threads between jobs now and then to save a resumable state (:class:`Checkpoints`)
+  and continues a run from such a state (``resume=``), bit-identically with one thread.
 
 How a trainer plugs in
 ----------------------
