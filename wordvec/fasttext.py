@@ -30,6 +30,7 @@ from .params import FASTTEXT, MAX_NGRAM
 from .subwords import ngram_buckets, subword_csr
 from .training import check_finite, check_trainable
 from .vectors import Vectors
+from .vocab import keep_probabilities  # noqa: F401 - (fastText counts every token)
 
 
 class FastTextVectors(Vectors):
@@ -156,14 +157,6 @@ def fasttext_ntokens(corpus):
     if not raw:
         return int(corpus.vocab.total)
     return int(raw) + int(corpus.n_sentences)
-
-
-def keep_probabilities(counts, sample, ntokens):
-    """fastText's (= word2vec's) subsampling: keep with ``sqrt(t/f) + t/f``, ``f = count/ntokens``."""
-    if not sample or sample <= 0:
-        return np.ones(len(counts), dtype=np.float32)
-    ratio = sample * float(ntokens) / np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
-    return np.minimum(np.sqrt(ratio) + ratio, 1.0).astype(np.float32)
 
 
 EOS = "</s>"

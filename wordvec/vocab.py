@@ -69,14 +69,10 @@ class Vocabulary:
         return int(self.counts.sum())
 
     # ---- what trainers need -------------------------------------------------------------
-    def keep_probabilities(self, sample):
-        """word2vec's subsampling: keep a word of count f with p = (sqrt(f/(sT)) + 1) sT/f."""
-        if not sample or sample <= 0:
-            return np.ones(len(self), dtype=np.float32)
-        threshold = sample * self.total
-        f = self.counts.astype(np.float64)
-        p = (np.sqrt(f / threshold) + 1.0) * threshold / f
-        return np.minimum(p, 1.0).astype(np.float32)
+    def keep_probabilities(self, sample, total=None):
+        """Subsampling keep probabilities (:func:`keep_probabilities`) over ``total`` tokens
+        (default: the tokens the vocabulary covers, as word2vec; fastText counts all)."""
+        return keep_probabilities(self.counts, sample, self.total if total is None else total)
 
     def noise_alias(self, power=0.75):
         """Alias table (prob float32[V], alias int32[V]) for O(1) draws from counts**power."""
@@ -169,6 +165,16 @@ class Vocabulary:
 
 _ASCII_WS_CHARS = " \t\n\r\v\f"
 _ASCII_WS = re.compile(f"[{_ASCII_WS_CHARS}]+")
+
+
+def keep_probabilities(counts, sample, total):
+    """word2vec's and fastText's subsampling: keep a word of count ``c`` with probability
+    ``sqrt(t/f) + t/f`` (at most 1), ``f = c / total`` its frequency and ``t = sample``
+    (word2vec.c writes it ``(sqrt(c/(t T)) + 1) t T / c``); ``sample`` 0 keeps every word."""
+    if not sample or sample <= 0:
+        return np.ones(len(counts), dtype=np.float32)
+    ratio = sample * float(total) / np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    return np.minimum(np.sqrt(ratio) + ratio, 1.0).astype(np.float32)
 
 
 def build_alias(p):
