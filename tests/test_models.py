@@ -150,6 +150,21 @@ class _Killed(Exception):
     pass
 
 
+def _slow_jobs(monkeypatch, cls):
+    """Each job sleeps 10 ms first (results unchanged), so the main thread, which writes the
+    checkpoints, surely runs between jobs even on a loaded machine."""
+    real = cls._setup
+
+    def setup(self, enc, epochs):
+        job, data, kw = real(self, enc, epochs)
+
+        def slow(*args):
+            time.sleep(0.01)
+            return job(*args)
+        return slow, data, kw
+    monkeypatch.setattr(cls, "_setup", setup)
+
+
 @pytest.mark.parametrize("kind", ["sg", "cbow", "fasttext", "glove"])
 def test_resume_is_bit_identical(kind, tmp_path, monkeypatch):
     corpus = tmp_path / "c.txt"
@@ -165,6 +180,7 @@ def test_resume_is_bit_identical(kind, tmp_path, monkeypatch):
         if len(written) == 2:
             raise _Killed  # the process dies after its second checkpoint
     monkeypatch.setattr(model_mod.Model, "_write_checkpoint", write_then_die)
+    _slow_jobs(monkeypatch, type(ref))
     ck = tmp_path / "out.checkpoint"
     with pytest.raises(_Killed):
         make(kind, **kw).fit(str(corpus), checkpoint=Checkpoint(ck, 1e-6, {"x": 1}))
@@ -189,6 +205,7 @@ def test_resume_refuses_a_changed_corpus(tmp_path, monkeypatch):
         real(self, *a, **k)
         raise _Killed
     monkeypatch.setattr(model_mod.Model, "_write_checkpoint", die)
+    _slow_jobs(monkeypatch, wordvec.Word2Vec)
     ck = tmp_path / "ck"
     with pytest.raises(_Killed):
         make("sg").fit(str(corpus), checkpoint=Checkpoint(ck, 1e-6))
@@ -283,3 +300,33 @@ def test_model_json_params_are_the_declared_ones(kind, tmp_path):
     m.save(tmp_path / "m")
     params = json.loads((tmp_path / "m" / "model.json").read_text())["params"]
     assert list(params) == type(m).schema.names()
+
+
+@pytest.mark.parametrize("kind", ["sg", "glove"])
+def test_resume_of_a_continued_run_is_bit_identical(kind, tmp_path, monkeypatch):
+    """A checkpointed continuation (train on more text, new words added) resumes exactly."""
+    more = tmp_path / "more.txt"
+    more.write_text("\n".join(" ".join(s) for s in planted(3000, seed=8, extra=[("newword", 40)]))
+                    + "\n")
+    kw = dict(threads=1, seed=4, **({"epochs": 6} if kind == "glove" else {}))
+    make(kind, **kw).fit(planted(800)).save(tmp_path / "base")
+    ref = load_model(tmp_path / "base")
+    ref.train(str(more), epochs=3)
+    real = model_mod.Model._write_checkpoint
+    written = []
+
+    def write_then_die(self, *a, **k):
+        real(self, *a, **k)
+        written.append(1)
+        if len(written) == 2:
+            raise _Killed
+    monkeypatch.setattr(model_mod.Model, "_write_checkpoint", write_then_die)
+    _slow_jobs(monkeypatch, type(ref))
+    ck = tmp_path / "ck"
+    with pytest.raises(_Killed):
+        load_model(tmp_path / "base").train(str(more), epochs=3,
+                                            checkpoint=Checkpoint(ck, 1e-6))
+    monkeypatch.setattr(model_mod.Model, "_write_checkpoint", real)
+    done, _ = resume(ck)
+    assert done.runs == ref.runs == 2 and "newword" in done.vocab.index
+    np.testing.assert_array_equal(done.wv.matrix, ref.wv.matrix)

@@ -226,9 +226,9 @@ class LSA(Model):
         """Refit on ``corpus`` with the same settings (an SVD does not continue)."""
         if min_count is not None:
             self.params["min_count"] = min_count
-        history = self.history
+        history, runs = self.history, self.runs
         self.fit(corpus, progress=progress, checkpoint=checkpoint)
-        self.history = history + self.history
+        self.history, self._runs = (history + self.history)[-20:], runs + 1
         return self.history[-1]
 
     def _vectors(self):

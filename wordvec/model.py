@@ -75,7 +75,8 @@ class Model:
     def __init__(self, corpus: Corpus = None, *, progress: bool = False, **params):
         self.params = self.schema.resolve(params)
         self.vocab = None
-        self.history = []  # the statistics of each training run, oldest first
+        self.history = []  # the statistics of the training runs, oldest first (the last 20)
+        self._runs = 0
         self._resume = None  # a checkpoint's run state, while resuming
         if corpus is not None:
             self.fit(corpus, progress=progress)
@@ -87,8 +88,13 @@ class Model:
 
     @property
     def runs(self) -> int:
-        """How many times the model was trained (fit, then each train)."""
-        return len(self.history)
+        """How many times the model was trained (fit, then each train): each run draws its
+        own random streams."""
+        return self._runs
+
+    def _done(self, stats):
+        self.history = (self.history + [stats])[-20:]
+        self._runs += 1
 
     def __repr__(self):
         size = f"{len(self.vocab):,} words" if self.vocab is not None else "not trained"
@@ -110,7 +116,7 @@ class Model:
         """Train from scratch on ``corpus`` (paths, or an iterable of token lists, or an
         :class:`~wordvec.encode.EncodedCorpus`; None: the bundled corpus). Returns ``self``."""
         self.vocab = None
-        self.history = []
+        self.history, self._runs = [], 0
         t0 = time.perf_counter()
         with _Opened(self, corpus, workdir) as enc:
             t_encode = time.perf_counter() - t0
@@ -120,7 +126,7 @@ class Model:
                               progress=progress, checkpoint=checkpoint, phase="fit",
                               corpus=corpus)
             _corpus_stats(stats, enc, t_encode)
-        self.history.append(stats)
+        self._done(stats)
         return self
 
     def train(self, corpus: Corpus, *, epochs: int | None = None, new_words: bool = True,
@@ -154,7 +160,7 @@ class Model:
         finally:
             if own:
                 enc.close()
-        self.history.append(stats)
+        self._done(stats)
         return stats
 
     # ---- saving and loading ------------------------------------------------------------------
@@ -169,8 +175,7 @@ class Model:
 
     def _model_fields(self):
         return {"class": type(self).__name__, "family": self.family,
-                "state_version": STATE_VERSION, "runs": self.runs,
-                "history": self.history[:-1][-20:]}
+                "state_version": STATE_VERSION, "runs": self.runs, "history": self.history}
 
     @classmethod
     def load(cls, path: PathLike) -> Model:
@@ -186,9 +191,15 @@ class Model:
         model = klass.__new__(klass)
         Model.__init__(model, **_saved_params(klass, header, path))
         model.vocab = _vocab_of(v)
-        fields = header.get("fields", {}).get("model", {})
-        history = fields.get("history", []) if isinstance(fields, dict) else []
-        model.history = [h for h in history if isinstance(h, dict)] + [header.get("stats", {})]
+        fields = header.get("fields", {}).get("model")
+        runs = fields.get("runs") if isinstance(fields, dict) else None
+        if isinstance(runs, int) and not isinstance(runs, bool) and runs >= 0:
+            history = fields.get("history", [])
+            model.history = [h for h in history if isinstance(h, dict)] \
+                if isinstance(history, list) else []
+            model._runs = runs
+        else:  # saved by wordvec 0.1: trained once
+            model.history, model._runs = [header.get("stats", {})], 1
         model._resume = None
         try:
             model._from_saved(v, getattr(v, "arrays", {}), header)
@@ -227,6 +238,10 @@ class Model:
         ck = None
         if checkpoint is not None:
             fingerprint = _fingerprint(corpus, enc)
+            matrix = self.params.get("cooccur")
+            if isinstance(matrix, (str, os.PathLike)):
+                st = os.stat(matrix)
+                fingerprint["matrix"] = [os.path.abspath(matrix), st.st_size, st.st_mtime_ns]
 
             def save(state):
                 self._write_checkpoint(checkpoint, state, epochs, phase, fingerprint)
@@ -408,10 +423,9 @@ def resume(path: PathLike, *, progress: bool = False) -> tuple[Model, dict]:
     if not isinstance(ck, dict) or not isinstance(ck.get("state"), dict):
         raise WordvecError(f"{path}: a model, not a checkpoint (nothing to resume)")
     model = Model.load(path)
-    model.history = model.history[:-1]  # the checkpoint's own (empty) stats
     fp = ck.get("corpus", {})
     files = [f[0] for f in fp.get("files", [])]
-    for name, size, mtime in fp.get("files", []):
+    for name, size, mtime in fp.get("files", []) + ([fp["matrix"]] if "matrix" in fp else []):
         try:
             st = os.stat(name)
         except OSError:
@@ -444,7 +458,7 @@ def resume(path: PathLike, *, progress: bool = False) -> tuple[Model, dict]:
             _corpus_stats(stats, enc, time.perf_counter() - t0)
         finally:
             enc.close()
-    model.history.append(stats)
+    model._done(stats)
     return model, ck.get("info", {})
 
 
