@@ -330,3 +330,17 @@ def test_resume_of_a_continued_run_is_bit_identical(kind, tmp_path, monkeypatch)
     done, _ = resume(ck)
     assert done.runs == ref.runs == 2 and "newword" in done.vocab.index
     np.testing.assert_array_equal(done.wv.matrix, ref.wv.matrix)
+
+
+def test_loading_vectors_imports_no_training_code():
+    code = ("import sys, wordvec\n"
+            f"v = wordvec.load({os.path.join(OLD, 'v01-fasttext')!r})\n"
+            "v.most_similar('t0w0'); v['unseenword']\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('wordvec'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": ROOT}, check=True).stdout.split()
+    assert "wordvec.vectors" in out
+    training = [m for m in out if "kernels" in m or m in (
+        "wordvec.training", "wordvec.model", "wordvec.fasttext", "wordvec.word2vec",
+        "wordvec.glove", "wordvec.lsa", "wordvec.cooccur", "wordvec.encode")]
+    assert not training, training

@@ -22,108 +22,14 @@ float32 is 800 MB. A smaller ``bucket`` saves memory at the price of more hash c
 import numpy as np
 
 from . import ft_kernels as K
-from . import native
 from .encode import EncodedCorpus
 from .errors import WordvecError
 from .model import Model
-from .params import FASTTEXT, MAX_NGRAM
-from .subwords import ngram_buckets, subword_csr
+from .params import FASTTEXT
+from .subwords import subword_csr
 from .training import check_finite, check_trainable
-from .vectors import Vectors
+from .vectors import FastTextVectors, Vectors  # noqa: F401 - (FastTextVectors: its home was here)
 from .vocab import keep_probabilities  # noqa: F401 - (fastText counts every token)
-
-
-class FastTextVectors(Vectors):
-    """Word vectors plus the n-gram matrix (``bucket`` x dim) and hashing parameters."""
-
-    def __init__(self, words, matrix, ngrams, minn, maxn, bucket, counts=None, meta=None):
-        super().__init__(words, matrix, counts=counts, meta=meta)
-        self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
-        if ngrams is None:
-            ngrams = np.zeros((0, self.dim), dtype=np.float32)
-        if ngrams.ndim != 2 or ngrams.shape[1] != self.dim or (
-                self.maxn > 0 and ngrams.shape[0] != self.bucket):
-            raise WordvecError(f"fastText vectors: n-gram matrix of shape {ngrams.shape} does "
-                               f"not match bucket {self.bucket} and dim {self.dim}")
-        self.ngrams = ngrams
-
-    def head(self, n):
-        """The ``n`` first (most frequent) words, still answering for unseen words."""
-        n = min(int(n), len(self))
-        return type(self)(self.words[:n], self.matrix[:n], self.ngrams, self.minn, self.maxn,
-                          self.bucket, None if self.counts is None else self.counts[:n],
-                          self.meta)
-
-    def ngram_rows(self, word):
-        """Indices into :attr:`ngrams` of ``word``'s character n-grams (fastText's order)."""
-        if self.maxn <= 0 or self.bucket < 1:
-            return np.zeros(0, dtype=np.int64)
-        return ngram_buckets(word, self.minn, self.maxn, self.bucket)
-
-    def oov_vector(self, word):
-        """Mean of the n-gram rows of an unseen ``word``; KeyError if it has no n-grams."""
-        rows = self.ngram_rows(word)
-        if len(rows) == 0:
-            if self.maxn <= 0:
-                raise KeyError(f"no vector for {word!r}: it is not in the vocabulary and this "
-                               "model has no subwords (maxn 0)")
-            raise KeyError(f"no vector for {word!r}: not in the vocabulary and no character "
-                           f"n-grams of length {self.minn}..{self.maxn}")
-        return np.asarray(self.ngrams[rows], dtype=np.float32).mean(axis=0, dtype=np.float32)
-
-    def _require(self, words):
-        for w in words:
-            if w not in self.index:
-                try:
-                    self.oov_vector(w)
-                except KeyError as e:
-                    raise WordvecError(e.args[0]) from None
-
-    def __repr__(self):
-        return (f"FastTextVectors({len(self):,} words, dim {self.dim}, n-grams "
-                f"{self.minn}..{self.maxn} in {self.bucket:,} buckets)")
-
-    # ---- native format ---------------------------------------------------------------------
-    def native_state(self):
-        fields = {"minn": self.minn, "maxn": self.maxn, "bucket": self.bucket}
-        arrays = {"ngrams": self.ngrams} if self.ngrams.shape[0] else {}
-        return fields, arrays
-
-    @classmethod
-    def from_native(cls, words, matrix, counts, meta, fields, arrays):
-        values = {}
-        for k in ("minn", "maxn", "bucket"):
-            v = fields.get(k) if isinstance(fields, dict) else None
-            if v is None:
-                raise WordvecError(f"fastText model: field {k!r} missing from model.json")
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise WordvecError(f"fastText model: model.json field {k!r} must be an "
-                                   f"integer >= 0, not {v!r}"[:160])
-            values[k] = int(v)
-        minn, maxn, bucket = values["minn"], values["maxn"], values["bucket"]
-        if maxn > MAX_NGRAM:
-            raise WordvecError(f"fastText model: maxn {maxn} in model.json is out of range "
-                               f"(0..{MAX_NGRAM})")
-        if maxn > 0:
-            if not 1 <= minn <= maxn:
-                raise WordvecError(f"fastText model: model.json has minn {minn} and maxn {maxn} "
-                                   "(needs 1 <= minn <= maxn)")
-            if bucket < 1 or len(words) + bucket >= 2**31:
-                raise WordvecError(f"fastText model: bucket {bucket} in model.json is out of "
-                                   "range (1 to 2**31 minus the vocabulary size)")
-        ngrams = arrays.get("ngrams")
-        if maxn > 0 and ngrams is None:
-            raise WordvecError("fastText model: the n-gram matrix (ngrams.npy) is missing")
-        if ngrams is not None and ngrams.dtype.kind != "f":
-            raise WordvecError(f"fastText model: the n-gram matrix must be floating point, "
-                               f"not {ngrams.dtype}")
-        v = cls(words, matrix, ngrams, minn, maxn, bucket, counts=counts, meta=meta)
-        v.arrays = {k: a for k, a in arrays.items() if k != "ngrams"}
-        return v
-
-
-native.register("FastTextVectors", "wordvec.fasttext:FastTextVectors")
-
 
 DEFAULTS = {p.name: p.default for p in FASTTEXT}
 

@@ -34,7 +34,7 @@ HEADER = "model.json"
 FORMAT_VERSION = 1
 
 # classes a native file may name; a subclass adds itself with ``register``
-_CLASSES = {"Vectors": "wordvec.vectors:Vectors", "FastTextVectors": "wordvec.fasttext:FastTextVectors"}
+_CLASSES = {"Vectors": "wordvec.vectors:Vectors", "FastTextVectors": "wordvec.vectors:FastTextVectors"}
 
 
 def register(name, dotted):
