@@ -275,28 +275,20 @@ def _huffman_any_order(vocab):
 def make_job(corpus, W, C, roff, rows, p):
     """The per-job callable for :func:`wordvec.training.run_jobs`."""
     vocab = corpus.vocab
-    ids, offsets = corpus.ids, np.ascontiguousarray(corpus.offsets, dtype=np.int64)
+    data = K.corpus_args(corpus.ids, corpus.offsets)
     keep = keep_probabilities(vocab.counts, p["sample"], fasttext_ntokens(corpus))
-    window, neg, hs = p["window"], p["negative"], p["loss"] == "hs"
-    if hs:
-        hoff, hcodes, hpoints = _huffman_any_order(vocab)
-        nprob, nalias = np.ones(1, np.float32), np.zeros(1, np.int32)
-    else:
-        hoff, hcodes, hpoints = np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.int32)
-        nprob, nalias = vocab.noise_alias(power=p["ns_exponent"])
+    hs = p["loss"] == "hs"
+    sg = p["arch"] == "sg"
+    overlap = K.row_overlap(roff, rows) if sg else np.ones(0, np.float32)
+    model = K.model_args(W, C, keep, p["window"], True, (roff, rows, overlap))
+    loss = K.loss_args(hs, p["negative"],
+                       None if hs else vocab.noise_alias(power=p["ns_exponent"]),
+                       _huffman_any_order(vocab) if hs else None)
     sig = K.sigmoid_table(p["sigmoid"])
-    if p["arch"] == "sg":
-        overlap = K.row_overlap(roff, rows)
+    kern = K.sg if sg else K.cbow
 
-        def job(first, last, rng, progress, slot, schedule):
-            return K.sg(ids, offsets, first, last, W, C, roff, rows, overlap, keep, hs, nprob,
-                        nalias, hoff, hcodes, hpoints, window, neg, rng, progress, slot,
-                        schedule, *sig)
-    else:
-        def job(first, last, rng, progress, slot, schedule):
-            return K.cbow(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias,
-                          hoff, hcodes, hpoints, window, neg, rng, progress, slot, schedule,
-                          *sig)
+    def job(first, last, rng, progress, slot, schedule):
+        return kern(data, first, last, model, loss, (rng, progress, slot, schedule), sig)
     return job
 
 
