@@ -228,22 +228,24 @@ def keep_probabilities(counts, sample, ntokens):
 EOS = "</s>"
 
 
-class _EosCorpus:
-    """``corpus`` with fastText's end-of-line word ``</s>`` (id ``V``, count = number of
-    lines) appended to every sentence."""
+def _eos_view(corpus):
+    """What :func:`run_jobs` and :func:`make_job` see of ``corpus`` with fastText's end-of-line
+    word ``</s>`` (id ``V``, count = number of lines) after every sentence, without a copy of
+    the ids: ``offsets``/``n_tokens`` count the virtual ``</s>`` tokens, ``id_offsets`` are the
+    sentence starts in the real (memory-mapped) ``ids``, which the kernels read with ``eos``."""
+    from types import SimpleNamespace
 
-    def __init__(self, corpus):
-        from .vocab import Vocabulary
-        v = len(corpus.vocab)
-        off = np.asarray(corpus.offsets, dtype=np.int64)
-        n_sent = len(off) - 1
-        self.ids = np.insert(np.asarray(corpus.ids), off[1:], np.int32(v)).astype(np.int32)
-        self.offsets = off + np.arange(n_sent + 1, dtype=np.int64)
-        self.n_tokens = int(corpus.n_tokens) + n_sent
-        self.n_sentences = n_sent
-        self.raw_tokens = getattr(corpus, "raw_tokens", None)
-        self.vocab = Vocabulary(list(corpus.vocab.words) + [EOS + "\0"],
-                                np.append(corpus.vocab.counts, n_sent))
+    from .vocab import Vocabulary
+    v = len(corpus.vocab)
+    off = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
+    n_sent = len(off) - 1
+    return SimpleNamespace(
+        ids=corpus.ids, id_offsets=off, eos=v,
+        offsets=off + np.arange(n_sent + 1, dtype=np.int64),
+        n_tokens=int(corpus.n_tokens) + n_sent, n_sentences=n_sent,
+        raw_tokens=getattr(corpus, "raw_tokens", None),
+        vocab=Vocabulary(list(corpus.vocab.words) + [EOS + "\0"],
+                         np.append(corpus.vocab.counts, n_sent)))
 
 
 def _extra_tokens(corpus, epochs):
@@ -273,9 +275,12 @@ def _huffman_any_order(vocab):
 
 
 def make_job(corpus, W, C, roff, rows, p):
-    """The per-job callable for :func:`wordvec.training.run_jobs`."""
+    """The per-job callable for :func:`wordvec.training.run_jobs`. For a corpus from
+    :func:`_eos_view` the kernels read its real ids (``id_offsets``) and append ``</s>`` (its
+    ``eos`` id) to every sentence themselves."""
     vocab = corpus.vocab
-    data = K.corpus_args(corpus.ids, corpus.offsets)
+    data = K.corpus_args(corpus.ids, getattr(corpus, "id_offsets", corpus.offsets),
+                         eos=getattr(corpus, "eos", -1))
     keep = keep_probabilities(vocab.counts, p["sample"], fasttext_ntokens(corpus))
     hs = p["loss"] == "hs"
     sg = p["arch"] == "sg"
@@ -317,7 +322,7 @@ def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTex
     if p["loss"] == "hs" and len(vocab) < 2:
         raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
     v, dim = len(vocab), p["dim"]
-    train_on = _EosCorpus(corpus) if p["eos"] else corpus
+    train_on = _eos_view(corpus) if p["eos"] else corpus
     check_trainable(train_on)  # with eos every line has a context (</s>), as in fastText
     vt = len(train_on.vocab)  # word rows trained (+1 for </s>)
     try:

@@ -154,6 +154,8 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
     n_jobs = len(bounds) - 1
     order = spread_order(n_jobs, threads) if spread else np.arange(n_jobs, dtype=np.int64)
     offsets = corpus.offsets
+    # where sentences start in corpus.ids (a view with virtual tokens has its own offsets)
+    id_offsets = getattr(corpus, "id_offsets", offsets)
     job_sizes = offsets[bounds[1:]] - offsets[bounds[:-1]]
     total = int(corpus.n_tokens) * epochs
     extra_jobs = 0
@@ -183,7 +185,7 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
                     raise WordvecError(
                         f"internal error: a job read {int(read)} words instead of {int(job_sizes[j])}")
                 _check_finite(check, CHECK_ROWS)
-                _release(corpus.ids, int(offsets[bounds[j]]), int(offsets[bounds[j + 1]]))
+                _release(corpus.ids, int(id_offsets[bounds[j]]), int(id_offsets[bounds[j + 1]]))
                 with shared.lock:
                     shared.loss[epoch] += loss
                     shared.loss_n[epoch] += n
