@@ -239,9 +239,10 @@ def _eos_view(corpus):
     v = len(corpus.vocab)
     off = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     n_sent = len(off) - 1
+    virtual = np.arange(n_sent + 1, dtype=np.int64)
+    virtual += off  # in place: no second temporary of one int64 per line
     return SimpleNamespace(
-        ids=corpus.ids, id_offsets=off, eos=v,
-        offsets=off + np.arange(n_sent + 1, dtype=np.int64),
+        ids=corpus.ids, id_offsets=off, eos=v, offsets=virtual,
         n_tokens=int(corpus.n_tokens) + n_sent, n_sentences=n_sent,
         raw_tokens=getattr(corpus, "raw_tokens", None),
         vocab=Vocabulary(list(corpus.vocab.words) + [EOS + "\0"],
@@ -323,7 +324,8 @@ def train_fasttext(corpus: EncodedCorpus, *, progress=True, **params) -> FastTex
         raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
     v, dim = len(vocab), p["dim"]
     train_on = _eos_view(corpus) if p["eos"] else corpus
-    check_trainable(train_on)  # with eos every line has a context (</s>), as in fastText
+    if not p["eos"]:  # with eos every line with a word has a context (</s>), as in fastText
+        check_trainable(train_on)
     vt = len(train_on.vocab)  # word rows trained (+1 for </s>)
     try:
         roff, rows = subword_csr(train_on.vocab.words, p["minn"], p["maxn"], p["bucket"])
