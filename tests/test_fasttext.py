@@ -311,12 +311,13 @@ def test_subsampling_uses_fasttext_token_count():
 
 
 def test_eos_appends_end_of_line_word_to_every_sentence():
-    from wordvec.fasttext import _EosCorpus
+    from wordvec.fasttext import _eos_view
 
     vocab = Vocabulary(["a", "b", "c"], [5, 3, 2])
     corpus = EncodedCorpus.from_arrays(vocab, [[0, 1], [], [2, 0, 1]])
-    e = _EosCorpus(corpus)
-    assert e.ids.tolist() == [0, 1, 3, 3, 2, 0, 1, 3]
+    e = _eos_view(corpus)
+    assert e.ids is corpus.ids and e.eos == 3  # no copy: the kernels append </s> themselves
+    assert e.id_offsets.tolist() == [0, 2, 2, 5]
     assert e.offsets.tolist() == [0, 3, 4, 8] and e.n_tokens == 8
     assert len(e.vocab) == 4 and e.vocab.counts.tolist() == [5, 3, 2, 3]
 

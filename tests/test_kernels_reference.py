@@ -44,6 +44,7 @@ import pytest
 
 from wordvec import ft_kernels as FK
 from wordvec import glove as G
+from wordvec import sgd_kernels as SK
 from wordvec import w2v_kernels as K
 from wordvec.rng import seed_state
 from wordvec.vocab import Vocabulary
@@ -239,25 +240,28 @@ def ref_word2vec(model, loss, shared, cbow_mean, W, C, keep, vocab, state):
     return W, C, total_loss, count, trained
 
 
+def w2v_args(loss, cbow_mean, W, C, keep, vocab, ids, offsets, state, progress, slot, schedule):
+    """The grouped kernel arguments (see wordvec.sgd_kernels)."""
+    hs = loss == "hs"
+    return (K.corpus_args(ids, offsets), K.model_args(W, C, keep, WINDOW, cbow_mean),
+            K.loss_args(hs, NEG, None if hs else vocab.noise_alias(),
+                        vocab.huffman() if hs else None),
+            (state, progress, slot, schedule))
+
+
+def w2v_kernel(model, loss, shared):
+    if model == "sg":
+        if loss == "ns":
+            return K.sg_ns_shared if shared else K.sg_ns
+        return K.sg_hs_shared if shared else K.sg_hs
+    return K.cbow_ns if loss == "ns" else K.cbow_hs
+
+
 def run_w2v_kernel(model, loss, shared, cbow_mean, W, C, keep, vocab, ids, offsets, state):
     schedule, progress = schedule_and_progress()
-    nprob, nalias = vocab.noise_alias()
-    hoff, hcodes, hpoints = vocab.huffman()
-    last = len(SENTENCES)
-    if model == "sg" and loss == "ns":
-        kern = K.sg_ns_shared if shared else K.sg_ns
-        out = kern(ids, offsets, 0, last, W, C, keep, nprob, nalias, WINDOW, NEG, state, progress,
-                   SLOT, schedule)
-    elif model == "sg":
-        kern = K.sg_hs_shared if shared else K.sg_hs
-        out = kern(ids, offsets, 0, last, W, C, keep, hoff, hcodes, hpoints, WINDOW, state,
-                   progress, SLOT, schedule)
-    elif loss == "ns":
-        out = K.cbow_ns(ids, offsets, 0, last, W, C, keep, nprob, nalias, WINDOW, NEG, cbow_mean,
-                        state, progress, SLOT, schedule)
-    else:
-        out = K.cbow_hs(ids, offsets, 0, last, W, C, keep, hoff, hcodes, hpoints, WINDOW,
-                        cbow_mean, state, progress, SLOT, schedule)
+    data, net, lossg, sched = w2v_args(loss, cbow_mean, W, C, keep, vocab, ids, offsets, state,
+                                       progress, SLOT, schedule)
+    out = w2v_kernel(model, loss, shared)(data, 0, len(SENTENCES), net, lossg, sched)
     return out, progress
 
 
@@ -304,34 +308,23 @@ def test_word2vec_kernel_at_end_of_schedule_uses_min_alpha(variant):
     if loss == "hs":
         C = C[:V - 1].copy()
     W0, C0 = W.copy(), C.copy()
-    nprob, nalias = vocab.noise_alias()
-    hoff, hcodes, hpoints = vocab.huffman()
     schedule = np.array([ALPHA, 0.0, 10.0])
     progress = np.array([0, 10], dtype=np.int64)
     state = seed_state(1)
-    if model == "sg" and loss == "ns":
-        (K.sg_ns_shared if shared else K.sg_ns)(ids, offsets, 0, 2, W, C, keep, nprob, nalias,
-                                               WINDOW, NEG, state, progress, 1, schedule)
-    elif model == "sg":
-        (K.sg_hs_shared if shared else K.sg_hs)(ids, offsets, 0, 2, W, C, keep, hoff, hcodes,
-                                               hpoints, WINDOW, state, progress, 1, schedule)
-    elif loss == "ns":
-        K.cbow_ns(ids, offsets, 0, 2, W, C, keep, nprob, nalias, WINDOW, NEG, mean, state,
-                  progress, 1, schedule)
-    else:
-        K.cbow_hs(ids, offsets, 0, 2, W, C, keep, hoff, hcodes, hpoints, WINDOW, mean, state,
-                  progress, 1, schedule)
+    data, net, lossg, sched = w2v_args(loss, mean, W, C, keep, vocab, ids, offsets, state,
+                                       progress, 1, schedule)
+    w2v_kernel(model, loss, shared)(data, 0, 2, net, lossg, sched)
     assert np.array_equal(W, W0) and np.array_equal(C, C0)
 
 
 def test_word2vec_sigmoid_tables_are_the_sigmoid():
     xs = np.linspace(-5.99, 5.99, 2001)
-    got = np.array([K.SIGMOID[K._slot(np.float32(x))] for x in xs])
+    got = np.array([SK.SIGMOID[SK._slot(np.float32(x))] for x in xs])
     assert np.abs(got - 1 / (1 + np.exp(-xs))).max() < 0.0016  # half a bin times slope 1/4
-    got = np.array([K._logsig(np.float32(x), np.float32(1.0)) for x in xs])
+    got = np.array([SK._logsig(np.float32(x), np.float32(1.0)) for x in xs])
     assert np.abs(got + np.log1p(np.exp(-xs))).max() < 0.006
-    assert K._logsig(np.float32(-9.0), np.float32(1.0)) == pytest.approx(-9.0)
-    assert K._logsig(np.float32(3.0), np.float32(-1.0)) == pytest.approx(-3.0486, abs=0.006)
+    assert SK._logsig(np.float32(-9.0), np.float32(1.0)) == pytest.approx(-9.0)
+    assert SK._logsig(np.float32(3.0), np.float32(-1.0)) == pytest.approx(-3.0486, abs=0.006)
 
 
 # ---- fastText reference ------------------------------------------------------------------------
@@ -420,13 +413,12 @@ def test_fasttext_kernel_matches_reference(arch, loss, seed):
     schedule, progress = schedule_and_progress()
     sig = FK.sigmoid_table("fasttext")
     hs = loss == "hs"
-    if arch == "sg":
-        overlap = FK.row_overlap(roff, rows)
-        got = FK.sg(ids, offsets, 0, 2, W, C, roff, rows, overlap, keep, hs, nprob, nalias, hoff,
-                    hcodes, hpoints, WINDOW, NEG, state, progress, SLOT, schedule, *sig)
-    else:
-        got = FK.cbow(ids, offsets, 0, 2, W, C, roff, rows, keep, hs, nprob, nalias, hoff, hcodes,
-                      hpoints, WINDOW, NEG, state, progress, SLOT, schedule, *sig)
+    overlap = FK.row_overlap(roff, rows) if arch == "sg" else np.ones(0, np.float32)
+    args = (FK.corpus_args(ids, offsets), 0, 2, FK.model_args(W, C, keep, WINDOW, True,
+                                                              (roff, rows, overlap)),
+            FK.loss_args(hs, NEG, (nprob, nalias), (hoff, hcodes, hpoints)),
+            (state, progress, SLOT, schedule), sig)
+    got = (FK.sg if arch == "sg" else FK.cbow)(*args)
     got_loss, got_count, read, trained = got
     assert read == sum(len(s) for s in SENTENCES)
     assert progress.tolist() == [PROGRESS0[0], PROGRESS0[1] + read]
@@ -441,7 +433,7 @@ def test_fasttext_kernel_matches_reference(arch, loss, seed):
 def test_fasttext_sigmoid_table_matches_fasttext():
     table, m, scale = FK.sigmoid_table("fasttext")
     for x in np.linspace(-7.9, 7.9, 397):
-        assert FK._sig(np.float32(x), table, m, scale) == pytest.approx(sig_fasttext(x), abs=1e-6)
+        assert SK._sig(np.float32(x), table, m, scale) == pytest.approx(sig_fasttext(x), abs=1e-6)
 
 
 def test_row_overlap_counts_repeated_rows():

@@ -164,15 +164,16 @@ def pairs_trained(kernel, ids, window, seed):
     prog = np.zeros(1, np.int64)
     sched = np.array([0.0, 0.0, 1e9])
     rng = seed_state(seed)
+    data = K.corpus_args(ids, offsets)
+    loss = K.loss_args(True, 1, None, (hoff, hcodes, hpoints))
+    sched_args = (rng, prog, 0, sched)
     if kernel == "fasttext_sg":
         roff = np.arange(3, dtype=np.int64)
         rows = np.arange(2, dtype=np.int32)
-        out = FK.sg(ids, offsets, 0, 1, W, C, roff, rows, np.ones(2, np.float32), keep, True,
-                    np.ones(1, np.float32), np.zeros(1, np.int32), hoff, hcodes, hpoints, window,
-                    1, rng, prog, 0, sched, *FK.sigmoid_table("fasttext"))
+        model = K.model_args(W, C, keep, window, True, (roff, rows, np.ones(2, np.float32)))
+        out = FK.sg(data, 0, 1, model, loss, sched_args, FK.sigmoid_table("fasttext"))
     else:
-        out = getattr(K, kernel)(ids, offsets, 0, 1, W, C, keep, hoff, hcodes, hpoints, window,
-                                 rng, prog, 0, sched)
+        out = getattr(K, kernel)(data, 0, 1, K.model_args(W, C, keep, window), loss, sched_args)
     return int(out[1])
 
 

@@ -68,22 +68,25 @@ def fasttext_ntokens(corpus):
 EOS = "</s>"
 
 
-class _EosCorpus:
-    """``corpus`` with fastText's end-of-line word ``</s>`` (id ``V``, count = number of
-    lines) appended to every sentence."""
+def _eos_view(corpus):
+    """What :func:`run_jobs` and :func:`make_job` see of ``corpus`` with fastText's end-of-line
+    word ``</s>`` (id ``V``, count = number of lines) after every sentence, without a copy of
+    the ids: ``offsets``/``n_tokens`` count the virtual ``</s>`` tokens, ``id_offsets`` are the
+    sentence starts in the real (memory-mapped) ``ids``, which the kernels read with ``eos``."""
+    from types import SimpleNamespace
 
-    def __init__(self, corpus):
-        from .vocab import Vocabulary
-        v = len(corpus.vocab)
-        off = np.asarray(corpus.offsets, dtype=np.int64)
-        n_sent = len(off) - 1
-        self.ids = np.insert(np.asarray(corpus.ids), off[1:], np.int32(v)).astype(np.int32)
-        self.offsets = off + np.arange(n_sent + 1, dtype=np.int64)
-        self.n_tokens = int(corpus.n_tokens) + n_sent
-        self.n_sentences = n_sent
-        self.raw_tokens = getattr(corpus, "raw_tokens", None)
-        self.vocab = Vocabulary(list(corpus.vocab.words) + [EOS + "\0"],
-                                np.append(corpus.vocab.counts, n_sent))
+    from .vocab import Vocabulary
+    v = len(corpus.vocab)
+    off = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
+    n_sent = len(off) - 1
+    virtual = np.arange(n_sent + 1, dtype=np.int64)
+    virtual += off  # in place: no second temporary of one int64 per line
+    return SimpleNamespace(
+        ids=corpus.ids, id_offsets=off, eos=v, offsets=virtual,
+        n_tokens=int(corpus.n_tokens) + n_sent, n_sentences=n_sent,
+        raw_tokens=getattr(corpus, "raw_tokens", None),
+        vocab=Vocabulary(list(corpus.vocab.words) + [EOS + "\0"],
+                         np.append(corpus.vocab.counts, n_sent)))
 
 
 def _extra_tokens(corpus, epochs):
@@ -95,30 +98,25 @@ def _extra_tokens(corpus, epochs):
 
 
 def make_job(corpus, W, C, roff, rows, p):
-    """The per-job callable for :func:`wordvec.training.run_jobs`."""
+    """The per-job callable for :func:`wordvec.training.run_jobs`. For a corpus from
+    :func:`_eos_view` the kernels read its real ids (``id_offsets``) and append ``</s>`` (its
+    ``eos`` id) to every sentence themselves."""
     vocab = corpus.vocab
-    ids, offsets = corpus.ids, np.ascontiguousarray(corpus.offsets, dtype=np.int64)
+    data = K.corpus_args(corpus.ids, getattr(corpus, "id_offsets", corpus.offsets),
+                         eos=getattr(corpus, "eos", -1))
     keep = keep_probabilities(vocab.counts, p["sample"], fasttext_ntokens(corpus))
-    window, neg, hs = p["window"], p["negative"], p["loss"] == "hs"
-    if hs:
-        hoff, hcodes, hpoints = vocab.huffman()
-        nprob, nalias = np.ones(1, np.float32), np.zeros(1, np.int32)
-    else:
-        hoff, hcodes, hpoints = np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.int32)
-        nprob, nalias = vocab.noise_alias(power=p["ns_exponent"])
+    hs = p["loss"] == "hs"
+    sg = p["arch"] == "sg"
+    overlap = K.row_overlap(roff, rows) if sg else np.ones(0, np.float32)
+    model = K.model_args(W, C, keep, p["window"], True, (roff, rows, overlap))
+    loss = K.loss_args(hs, p["negative"],
+                       None if hs else vocab.noise_alias(power=p["ns_exponent"]),
+                       vocab.huffman() if hs else None)
     sig = K.sigmoid_table(p["sigmoid"])
-    if p["arch"] == "sg":
-        overlap = K.row_overlap(roff, rows)
+    kern = K.sg if sg else K.cbow
 
-        def job(first, last, rng, progress, slot, schedule):
-            return K.sg(ids, offsets, first, last, W, C, roff, rows, overlap, keep, hs, nprob,
-                        nalias, hoff, hcodes, hpoints, window, neg, rng, progress, slot,
-                        schedule, *sig)
-    else:
-        def job(first, last, rng, progress, slot, schedule):
-            return K.cbow(ids, offsets, first, last, W, C, roff, rows, keep, hs, nprob, nalias,
-                          hoff, hcodes, hpoints, window, neg, rng, progress, slot, schedule,
-                          *sig)
+    def job(first, last, rng, progress, slot, schedule):
+        return kern(data, first, last, model, loss, (rng, progress, slot, schedule), sig)
     return job
 
 
@@ -203,8 +201,9 @@ class FastText(Model):
         if p["loss"] == "hs" and len(enc.vocab) < 2:
             raise WordvecError("hierarchical softmax needs at least two words in the vocabulary")
         v = len(enc.vocab)
-        train_on = _EosCorpus(enc) if p["eos"] else enc
-        check_trainable(train_on)  # with eos every line has a context (</s>), as in fastText
+        train_on = _eos_view(enc) if p["eos"] else enc
+        if not p["eos"]:  # with eos every line with a word has a context (</s>), as in fastText
+            check_trainable(train_on)
         vt = len(train_on.vocab)  # word rows trained (+1 for </s>)
         roff, rows = self._csr(train_on.vocab.words)
         if vt > v:  # </s> has no n-grams in fastText: only its own row

@@ -234,6 +234,8 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
         return orders[epoch]
 
     offsets = corpus.offsets if corpus is not None else None
+    # where sentences start in corpus.ids (a view with virtual tokens has its own offsets)
+    id_offsets = getattr(corpus, "id_offsets", offsets)
     total = int(job_sizes.sum()) * epochs
     extra_jobs = 0
     if extra_tokens > 0 and n_jobs:
@@ -280,7 +282,8 @@ def run_jobs(corpus, job, *, epochs, alpha, min_alpha, threads=None, seed=1, wei
                                            f"instead of {int(job_sizes[j])}")
                     check_finite(check, CHECK_ROWS)
                     if corpus is not None:
-                        _release(corpus.ids, int(offsets[bounds[j]]), int(offsets[bounds[j + 1]]))
+                        _release(corpus.ids, int(id_offsets[bounds[j]]),
+                                 int(id_offsets[bounds[j + 1]]))
                     with shared.lock:
                         shared.loss[epoch] += loss
                         shared.loss_n[epoch] += n

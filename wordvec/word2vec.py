@@ -48,33 +48,20 @@ def output_rows(n_words, p):
 def make_job(corpus, W, C, p):
     """The per-job callable for :func:`wordvec.training.run_jobs` (see its contract)."""
     vocab = corpus.vocab
-    ids, offsets = corpus.ids, np.ascontiguousarray(corpus.offsets, dtype=np.int64)
-    keep = vocab.keep_probabilities(p["sample"])
-    window, neg, mean = int(p["window"]), int(p["negative"]), bool(p["cbow_mean"])
-    if p["loss"] == "ns":
-        nprob, nalias = vocab.noise_alias()
-        if p["arch"] == "sg":
-            kern = K.sg_ns_shared if p["window_batch"] else K.sg_ns
-
-            def job(first, last, rng, progress, slot, schedule):
-                return kern(ids, offsets, first, last, W, C, keep, nprob, nalias, window, neg,
-                            rng, progress, slot, schedule)
-        else:
-            def job(first, last, rng, progress, slot, schedule):
-                return K.cbow_ns(ids, offsets, first, last, W, C, keep, nprob, nalias, window,
-                                 neg, mean, rng, progress, slot, schedule)
+    hs = p["loss"] == "hs"
+    data = K.corpus_args(corpus.ids, corpus.offsets)
+    model = K.model_args(W, C, vocab.keep_probabilities(p["sample"]), p["window"], p["cbow_mean"])
+    loss = K.loss_args(hs, p["negative"], None if hs else vocab.noise_alias(),
+                       vocab.huffman() if hs else None)
+    if p["arch"] == "sg":
+        shared = p["window_batch"]
+        kern = (K.sg_hs_shared if shared else K.sg_hs) if hs else (
+            K.sg_ns_shared if shared else K.sg_ns)
     else:
-        hoff, hcodes, hpoints = vocab.huffman()
-        if p["arch"] == "sg":
-            kern = K.sg_hs_shared if p["window_batch"] else K.sg_hs
+        kern = K.cbow_hs if hs else K.cbow_ns
 
-            def job(first, last, rng, progress, slot, schedule):
-                return kern(ids, offsets, first, last, W, C, keep, hoff, hcodes, hpoints,
-                               window, rng, progress, slot, schedule)
-        else:
-            def job(first, last, rng, progress, slot, schedule):
-                return K.cbow_hs(ids, offsets, first, last, W, C, keep, hoff, hcodes, hpoints,
-                                 window, mean, rng, progress, slot, schedule)
+    def job(first, last, rng, progress, slot, schedule):
+        return kern(data, first, last, model, loss, (rng, progress, slot, schedule))
     return job
 
 
