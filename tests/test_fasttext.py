@@ -317,8 +317,14 @@ def test_eos_appends_end_of_line_word_to_every_sentence():
     corpus = EncodedCorpus.from_arrays(vocab, [[0, 1], [], [2, 0, 1]])
     e = _eos_view(corpus)
     assert e.ids is corpus.ids and e.eos == 3  # no copy: the kernels append </s> themselves
-    assert e.id_offsets.tolist() == [0, 2, 2, 5]
-    assert e.offsets.tolist() == [0, 3, 4, 8] and e.n_tokens == 8
+    assert e.id_offsets.tolist() == e.offsets.tolist() == [0, 2, 2, 5]  # no copy of them either
+    assert e.per_sentence == 1 and e.n_tokens == 8
+    from wordvec.training import make_jobs
+    virtual = np.array([0, 3, 4, 8])  # the offsets if </s> were stored
+    for job_tokens in (1, 2, 3, 4, 7):
+        for block in (1, 2, 1 << 20):
+            assert make_jobs(e.offsets, job_tokens, 1, block).tolist() == \
+                make_jobs(virtual, job_tokens).tolist()
     assert len(e.vocab) == 4 and e.vocab.counts.tolist() == [5, 3, 2, 3]
 
 

@@ -296,12 +296,24 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
             if len(ids) == 0:
                 raise WordvecError("the corpus has no in-vocabulary words to train on")
             np.save(os.path.join(folder, "offsets.npy"), offsets)
+        _trim_heap()
         return EncodedCorpus(vocab, ids, offsets, scan.tokens, folder, owns, pruned_words=scan.pruned)
     except BaseException:
         if owns and folder is not None:
             ids = None
             shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _trim_heap():
+    """Give the C heap's free memory back to the system (glibc's ``malloc_trim``): counting
+    leaves freed per-chunk and per-line arrays in the heap, which would otherwise stay in the
+    resident memory of the training that follows (measured on a 96 M-token corpus)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _remap(scratch, out_path, remap, lengths, block=1 << 20):

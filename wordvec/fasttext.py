@@ -71,18 +71,18 @@ EOS = "</s>"
 def _eos_view(corpus):
     """What :func:`run_jobs` and :func:`make_job` see of ``corpus`` with fastText's end-of-line
     word ``</s>`` (id ``V``, count = number of lines) after every sentence, without a copy of
-    the ids: ``offsets``/``n_tokens`` count the virtual ``</s>`` tokens, ``id_offsets`` are the
-    sentence starts in the real (memory-mapped) ``ids``, which the kernels read with ``eos``."""
+    the ids nor of the offsets: ``offsets`` (= ``id_offsets``) are the sentence starts in the
+    real (memory-mapped) ``ids``, which the kernels read with ``eos``; ``per_sentence`` (1)
+    tells the job planner that every sentence holds one token more, and ``n_tokens`` counts
+    them."""
     from types import SimpleNamespace
 
     from .vocab import Vocabulary
     v = len(corpus.vocab)
     off = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
     n_sent = len(off) - 1
-    virtual = np.arange(n_sent + 1, dtype=np.int64)
-    virtual += off  # in place: no second temporary of one int64 per line
     return SimpleNamespace(
-        ids=corpus.ids, id_offsets=off, eos=v, offsets=virtual,
+        ids=corpus.ids, id_offsets=off, eos=v, offsets=off, per_sentence=1,
         n_tokens=int(corpus.n_tokens) + n_sent, n_sentences=n_sent,
         raw_tokens=getattr(corpus, "raw_tokens", None),
         vocab=Vocabulary(list(corpus.vocab.words) + [EOS + "\0"],

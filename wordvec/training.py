@@ -79,15 +79,30 @@ def lr_from_progress(done, schedule):
     return float(schedule[0] - (schedule[0] - schedule[1]) * frac)
 
 
-def make_jobs(offsets, job_tokens=None):
-    """Sentence indices ``[s_0, s_1, ..., n_sentences]`` splitting the corpus into jobs."""
+def make_jobs(offsets, job_tokens=None, per_sentence=0, block=1 << 20):
+    """Sentence indices ``[s_0, s_1, ..., n_sentences]`` splitting the corpus into jobs.
+
+    ``per_sentence`` tokens are counted after every sentence besides its own (fastText's
+    ``</s>``, read by the kernels): the split is that of offsets ``offsets[s] + per_sentence *
+    s``, computed by blocks without an array of them.
+    """
     offsets = np.asarray(offsets)
-    n_tokens = int(offsets[-1])
     n_sent = len(offsets) - 1
+    n_tokens = int(offsets[-1]) + per_sentence * n_sent
     if job_tokens is None:
         job_tokens = max(1_000, min(JOB_TOKENS, n_tokens // MIN_JOBS))
     targets = np.arange(job_tokens, n_tokens, job_tokens, dtype=np.int64)
-    cuts = np.searchsorted(offsets, targets, side="left")
+    if not per_sentence:
+        cuts = np.searchsorted(offsets, targets, side="left")
+    else:
+        cuts = np.empty(len(targets), dtype=np.int64)
+        done = 0
+        for a in range(0, n_sent + 1, block):
+            b = min(a + block, n_sent + 1)
+            pos = offsets[a:b] + per_sentence * np.arange(a, b, dtype=np.int64)
+            k = int(np.searchsorted(targets, pos[-1], side="right"))
+            cuts[done:k] = a + np.searchsorted(pos, targets[done:k], side="left")
+            done = k
     bounds = np.unique(np.concatenate([[0], cuts, [n_sent]])).astype(np.int64)
     # drop jobs without tokens (empty sentences at the very end are harmless either way)
     return bounds
@@ -168,9 +183,10 @@ class Plan:
 
     @classmethod
     def for_corpus(cls, corpus, threads, job_tokens=None, spread=False):
-        bounds = make_jobs(corpus.offsets, job_tokens)
+        per = int(getattr(corpus, "per_sentence", 0))  # fastText's </s> after every sentence
+        bounds = make_jobs(corpus.offsets, job_tokens, per)
         offsets = corpus.offsets
-        sizes = offsets[bounds[1:]] - offsets[bounds[:-1]]
+        sizes = offsets[bounds[1:]] - offsets[bounds[:-1]] + per * (bounds[1:] - bounds[:-1])
         n_jobs = len(bounds) - 1
         order = spread_order(n_jobs, threads) if spread else None
         return cls(bounds, sizes, order)
