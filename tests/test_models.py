@@ -228,7 +228,7 @@ def test_cli_killed_run_resumes_bit_identical(tmp_path):
     as an uninterrupted run (--threads 1), the checkpoint removed at the end."""
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(" ".join(s) for s in planted(30000, seed=1)) + "\n")
-    args = ["train", corpus, "-q", "--threads", "1", "--epochs", "3", "--min-count", "1",
+    args = ["train", corpus, "-q", "--threads", "1", "--epochs", "10", "--min-count", "1",
             "--dim", "32"]
     ref = _wordvec(*args, "-o", "ref", cwd=tmp_path)
     assert ref.wait(300) == 0, ref.stderr.read()
