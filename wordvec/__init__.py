@@ -30,8 +30,8 @@ _MODELS = {"Word2Vec": "word2vec", "FastText": "fasttext", "GloVe": "glove", "LS
 
 def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start-up
     if name in _MODELS:
-        import importlib
-        return getattr(importlib.import_module(f".{_MODELS[name]}", __name__), name)
+        from .model import model_class
+        return model_class(_MODELS[name])
     if name == "load_model":
         from .model import load_model
         return load_model

@@ -336,20 +336,17 @@ class _Opened:
 
 
 # ---- which class, which parameters ---------------------------------------------------------
+# family -> (module, class): the one table of the model classes (``wordvec`` exports them lazily)
+CLASSES = {"word2vec": ("word2vec", "Word2Vec"), "fasttext": ("fasttext", "FastText"),
+           "glove": ("glove", "GloVe"), "lsa": ("lsa", "LSA")}
+
+
 def model_class(family):
-    if family == "word2vec":
-        from .word2vec import Word2Vec
-        return Word2Vec
-    if family == "fasttext":
-        from .fasttext import FastText
-        return FastText
-    if family == "glove":
-        from .glove import GloVe
-        return GloVe
-    if family == "lsa":
-        from .lsa import LSA
-        return LSA
-    raise WordvecError(f"unknown model family {family!r}")
+    if family not in CLASSES:
+        raise WordvecError(f"unknown model family {family!r}")
+    import importlib
+    module, name = CLASSES[family]
+    return getattr(importlib.import_module(f"wordvec.{module}"), name)
 
 
 def family_of(header):

@@ -394,15 +394,6 @@ def schema_for(kind: str) -> Schema:
     return SCHEMAS[family]
 
 
-def applies(param: Param, kind: str) -> bool:
-    """Whether ``param`` applies to the CLI kind ``kind`` (its family's, and its arch)."""
-    schema = schema_for(kind)
-    if param.name not in schema:
-        return False
-    own = schema.by_name[param.name]
-    return not own.archs or kind in own.archs
-
-
 def option_table():
     """``{name: [(kind, Param), ...]}`` over every kind, in first-declaration order: what the
     CLI turns into ``wordvec train`` options."""
@@ -425,11 +416,6 @@ def shown_defaults(entries):
     ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))
     parts = [ordered[0][0]] + [f"{'/'.join(k)} {d}" for d, k in ordered[1:]]
     return "[default: " + "; ".join(parts) + "]"
-
-
-def families_text(entries):
-    kinds = [k for k, _ in entries]
-    return ", ".join(kinds)
 
 
 __all__ = ["Param", "Schema", "SCHEMAS", "schema_for", "resolve_threads", "option_table",
