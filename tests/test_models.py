@@ -273,6 +273,9 @@ def test_cli_continue(tmp_path):
     assert res.exit_code == 1 and "--dim cannot change when continuing" in res.output
     res = r.invoke(cli, ["train", str(more), "--continue", str(old), "-o", str(old), "-q"])
     assert res.exit_code == 1 and "input" in res.output  # never overwrites the model continued
+    res = r.invoke(cli, ["train", str(more), "--continue", str(tmp_path), "-o",
+                         str(tmp_path / "x"), "-q"])
+    assert res.exit_code == 1 and "not a wordvec model folder" in res.output
     res = r.invoke(cli, ["train", str(more), "--continue", str(old), "-o", str(tmp_path / "x"),
                          "--model", "glove", "-q"])
     assert res.exit_code == 1 and "contradicts" in res.output

@@ -299,9 +299,13 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     table = option_table()
     model = None
     if continue_from is not None:
+        from . import native
         from .model import load_model
         if not os.path.exists(continue_from):
             raise WordvecError(f"--continue {continue_from}: no such model folder")
+        if not native.is_native(continue_from):
+            raise WordvecError(f"--continue {continue_from}: not a wordvec model folder (no "
+                               f"{native.HEADER}); only models saved by wordvec train further")
         model = load_model(continue_from)
         if kind is not None and kind != model.kind:
             raise WordvecError(f"--model {kind} contradicts {continue_from}, a {model.kind} model")
