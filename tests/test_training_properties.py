@@ -321,3 +321,25 @@ def test_each_epoch_and_job_has_its_own_random_stream():
     run_jobs(corpus, job, epochs=3, alpha=0.1, min_alpha=0.0, threads=1, seed=5, progress=False,
              job_tokens=100)
     assert len(states) == 30 and len(set(states)) == 30
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_check_finite_finds_one_bad_value_in_any_block(bad):
+    from wordvec.errors import WordvecError
+    from wordvec.training import check_finite
+    a = np.ones((50, 4), dtype=np.float32)
+    check_finite([a], block=7)
+    a[43, 2] = bad
+    with pytest.raises(WordvecError, match="diverged"):
+        check_finite([a], block=7)
+    check_finite([a], rows=43, block=7)  # the bad row is beyond the rows checked
+
+
+def test_check_finite_takes_huge_finite_values_and_opposite_infinities():
+    from wordvec.errors import WordvecError
+    from wordvec.training import check_finite
+    big = np.full((1000, 8), np.finfo(np.float32).max, dtype=np.float32)
+    check_finite([big])  # their sum overflows float32, not the float64 sum
+    big[0, 0], big[1, 0] = np.inf, -np.inf  # sum NaN
+    with pytest.raises(WordvecError):
+        check_finite([big])

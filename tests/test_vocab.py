@@ -199,3 +199,13 @@ def test_encode_chunking_long_lines_and_blank_lines(tmp_path, monkeypatch, chunk
                 for i in range(0, len(t), 10)]
     assert got == expected
     assert [len(s) for s in got] == [3, 10, 10, 5, 1, 10, 10, 10, 10, 10, 7, 7, 3]
+
+
+def test_encode_remakes_its_vocabulary_words_intact():
+    # encode re-makes the kept words as new strings (memory); any token text survives it
+    sents = [["a\nb", "é", "a\nb", "", "x" * 300, "é", "a"], ["a", "x" * 300]]
+    with encode(sents, min_count=2) as c:
+        assert c.vocab.words == ["a", "a\nb", "x" * 300, "é"]
+        assert c.vocab.counts.tolist() == [2, 2, 2, 2]
+        assert c.vocab.index == {w: i for i, w in enumerate(c.vocab.words)}
+        assert [list(s) for s in c.sentences()] == [[1, 3, 1, 2, 3, 0], [0, 2]]

@@ -142,7 +142,10 @@ def _entries(matrix):
 
 
 def _uniform(rng, shape, dim):
-    return (rng.random(shape, dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    a = rng.random(shape, dtype=np.float32)  # in place: no temporary copies
+    a -= np.float32(0.5)
+    a /= np.float32(dim)
+    return a
 
 
 class GloVe(Model):
