@@ -18,10 +18,13 @@ SHARED = os.path.join(os.path.dirname(REPO), "shared")
 BENCH_CORPUS = os.path.join(SHARED, "corpora", "bench-en.txt.xz")
 
 
-def plain_corpus(path, repeat=1, folder=None):
-    """An uncompressed copy of ``path`` (repeated ``repeat`` times), cached in the temp folder."""
+def plain_corpus(path, repeat=1, folder=None, tokens=None):
+    """An uncompressed copy of ``path`` (repeated ``repeat`` times), cached in the temp folder;
+    with ``tokens``, only its first lines up to that many tokens (a slice: ``--tokens``)."""
     folder = folder or os.path.join(tempfile.gettempdir(), "wordvec-bench")
     os.makedirs(folder, exist_ok=True)
+    if tokens:
+        return slice_corpus(plain_corpus(path, repeat, folder), tokens, folder)
     base = os.path.basename(path)
     for ext in (".xz", ".gz", ".bz2"):
         base = base.removesuffix(ext)
@@ -39,17 +42,57 @@ def plain_corpus(path, repeat=1, folder=None):
     return out
 
 
+def slice_corpus(path, tokens, folder):
+    """The first lines of the plain text ``path`` holding ``tokens`` tokens (the line that
+    reaches the count included), cached in ``folder``."""
+    base = os.path.basename(path)
+    out = os.path.join(folder, f"{base}.first{tokens}" if base != "bench-en.txt" else
+                       f"slice-{tokens}.txt")
+    if os.path.exists(out) and os.path.getsize(out) > 0:
+        return out
+    n = 0
+    with open(path, encoding="utf-8") as src, open(out + ".part", "w", encoding="utf-8") as dst:
+        for line in src:
+            dst.write(line)
+            n += len(line.split())
+            if n >= tokens:
+                break
+    os.replace(out + ".part", out)
+    return out
+
+
+def peak_rss_mb():
+    """This process's peak resident memory in MB: ``VmHWM`` of /proc/self/status.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries a process's high-water mark across
+    ``exec``, so in a child started by a large parent ru_maxrss reports at least the parent's
+    size at the fork (measured: 407 MB in a child whose own peak was 11 MB). Figures in
+    benchmarks/README.md measured before 2026-12-01 were read that way.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_json(code, *args, env=None):
     """Run ``python -c code args`` in a fresh process; return (its JSON result, peak RSS in MB).
 
-    The child prints one JSON object on its last stdout line. Peak RSS comes from the child's
-    own getrusage (ru_maxrss, KB on Linux), so each tool is measured alone.
+    The child prints one JSON object on its last stdout line. Peak RSS is the child's own
+    high-water mark (:func:`peak_rss_mb`), so each tool is measured alone.
     """
     wrapper = (
-        "import json, resource, sys\n"
+        "import json, sys\n"
+        f"sys.path.insert(0, {HERE!r})\n"
         f"{code}\n"
+        "from _common import peak_rss_mb\n"
         "out = main(*sys.argv[1:])\n"
-        "out['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "out['peak_rss_mb'] = peak_rss_mb()\n"
         "print(json.dumps(out))\n"
     )
     proc = subprocess.run([sys.executable, "-c", wrapper, *map(str, args)], capture_output=True,

@@ -144,6 +144,8 @@ def main(argv=None):
                     help="extra wordvec parameters, e.g. ns_exponent=0.75")
     ap.add_argument("--fasttext-extra", default="",
                     help="extra fasttext.train_unsupervised parameters, e.g. lrUpdateRate=50")
+    ap.add_argument("--tokens", type=int, default=None,
+                    help="only the first lines of the corpus holding this many tokens (a slice)")
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error("--seeds must be at least 1")
@@ -153,7 +155,7 @@ def main(argv=None):
             ap.error(f"unknown tool {t!r}")
     print(run_record(tools=[t for t in tools if t != "wordvec"], corpus=args.corpus,
                      seeds=args.seeds), flush=True)
-    corpus = plain_corpus(os.path.abspath(args.corpus))
+    corpus = plain_corpus(os.path.abspath(args.corpus), tokens=args.tokens)
     tokens = count_tokens(corpus)
     print(f"corpus {shown(corpus)}: {tokens:,} tokens; settings: {args.arch} dim {args.dim} ws 5 neg 5 "
           f"minn 3 maxn 6 bucket {args.bucket:,} epochs {args.epochs} min_count 5 t 1e-4 lr 0.05 "

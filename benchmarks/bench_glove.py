@@ -27,7 +27,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, mean_range, ratio, run_json, run_record, shown, spread, table  # noqa: E402
+from _common import BENCH_CORPUS, HERE, mean_range, peak_rss_mb, ratio, run_json, run_record, shown, spread, table  # noqa: E402
 
 STANFORD = {"encode_s": 1.0, "count_s": 19.0 + 15.0, "train_s": 799.0, "total_s": 834.0,
             "nonzeros": 40.9e6, "peak_rss_mb": 1.2 * 1024, "analogy": 22.0, "semantic": 20.2,
@@ -57,7 +57,6 @@ def evaluate(vectors):
 
 # ---- children (each in its own process) -------------------------------------------------------
 def train_child(corpus, params_json, seed="1"):
-    import resource
     import time
 
     from wordvec.encode import encode
@@ -72,7 +71,7 @@ def train_child(corpus, params_json, seed="1"):
                           epochs=p["epochs"], threads=p["threads"], seed=int(seed),
                           memory_gb=p["memory"], progress=p["progress"])
     total_s = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     st = vectors.meta["stats"]
     out = {"tokens": enc.n_tokens, "vocab": len(enc.vocab), "encode_s": encode_s,
            "count_s": st["count_seconds"], "train_s": st["train_seconds"], "total_s": total_s,
@@ -84,7 +83,6 @@ def train_child(corpus, params_json, seed="1"):
 
 
 def check_child(corpus, params_json):
-    import resource
     import time
 
     import numpy as np
@@ -94,12 +92,12 @@ def check_child(corpus, params_json):
 
     p = json.loads(params_json)
     enc = encode(corpus, min_count=p["min_count"])
-    rss_encode = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_encode = peak_rss_mb()
     kw = dict(window=p["window"], symmetric=True, threads=p["threads"], progress=False)
     t = time.perf_counter()
     bounded = count_cooccurrence(enc, memory_gb=p["check_memory"], **kw)
     bounded_s = time.perf_counter() - t
-    rss_bounded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_bounded = peak_rss_mb()
     t = time.perf_counter()
     free = count_cooccurrence(enc, memory_gb=1024.0, **kw)  # hash tables never reach this
     free_s = time.perf_counter() - t

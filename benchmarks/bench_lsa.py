@@ -24,7 +24,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, run_json, run_record, shown, table  # noqa: E402
+from _common import BENCH_CORPUS, HERE, peak_rss_mb, run_json, run_record, shown, table  # noqa: E402
 
 SG_REFERENCE = {"label": "gensim 4.4 skip-gram (word2vec issue, bench-en)", "analogy": 37.7,
                 "ws353": 0.601, "simlex": 0.333, "men": 0.645}
@@ -53,7 +53,6 @@ def evaluate(vectors, method="add", analogy=True):
 
 # ---- one mode, in its own process ------------------------------------------------------------
 def child(mode, corpus, params_json):
-    import resource
     import time
 
     import numpy as np
@@ -87,7 +86,7 @@ def child(mode, corpus, params_json):
     U, s, Vr, _ = truncated_svd(M, p["dim"], n_iter=p["svd_iter"], oversample=p["oversample"],
                                 seed=1, threads=p["threads"], right=ppmi)
     out["svd_s"] = time.perf_counter() - t
-    out["peak_rss_ours_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_ours_mb"] = peak_rss_mb()
     out["total_s"] = out["encode_s"] + out["count_s"] + out["weight_s"] + out["svd_s"]
 
     def vectors(U, s, right=None):

@@ -13,14 +13,13 @@ totals), and new / old ratios (above 1.00: the new tree is slower).
 
 import argparse
 import json
-import lzma
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
-from _common import REPO, SHARED, run_record, shown
+from _common import REPO, SHARED, plain_corpus, run_record, shown
 
 MODELS = {
     "sg": ["--model", "sg"],
@@ -32,22 +31,6 @@ MODELS = {
     "glove": ["--model", "glove"],
     "lsa": ["--model", "lsa"],
 }
-
-
-def slice_corpus(path, tokens, folder):
-    out = os.path.join(folder, f"slice-{tokens}.txt")
-    if os.path.exists(out):
-        return out
-    n = 0
-    opener = lzma.open if path.endswith(".xz") else open
-    with opener(path, "rt", encoding="utf-8") as src, open(out + ".part", "w") as dst:
-        for line in src:
-            dst.write(line)
-            n += len(line.split())
-            if n >= tokens:
-                break
-    os.replace(out + ".part", out)
-    return out
 
 
 def run(tree, corpus, args, out, cache):
@@ -89,7 +72,7 @@ def main():
     print(run_record(corpus=a.corpus))
     folder = os.path.join(tempfile.gettempdir(), "wordvec-bench")
     os.makedirs(folder, exist_ok=True)
-    corpus = slice_corpus(a.corpus, a.tokens, folder)
+    corpus = plain_corpus(a.corpus, folder=folder, tokens=a.tokens)
     print(f"corpus: first {a.tokens:,} tokens of {shown(a.corpus)}; {a.threads} threads; "
           f"min of {a.runs} alternating runs each; old = {_commit_of(a.old)}, new = {_commit_of(a.new)}")
     print()

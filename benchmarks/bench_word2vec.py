@@ -6,8 +6,8 @@ own defaults). Each tool trains ``--seeds`` times (default 3) with seeds 1, 2, .
 has no seed option: its runs differ by thread timing only); quality is reported as the mean
 [min, max] over those runs, speed from the fastest run, peak RSS as the largest. Each run is a
 fresh subprocess, so peak RSS is that tool's alone (our and gensim's
-process's own ``ru_maxrss`` when training ends, before evaluation; the C tool's through
-``RUSAGE_CHILDREN``); tools alternate run by run. Wall time covers reading the corpus, building
+process's own high-water mark ``VmHWM`` when training ends, before evaluation; the C tool's
+through ``/usr/bin/time``); tools alternate run by run. Wall time covers reading the corpus, building
 the vocabulary and training (evaluation excluded); for us the training part alone is shown too.
 Evaluation is the same code for all (``wordvec.evaluate``): Google analogies restricted to the
 30k most frequent words (3CosAdd), semantic / syntactic, and Spearman rho on WS-353, SimLex-999 and MEN.
@@ -55,7 +55,6 @@ QUOTED = {
 
 CHILD = r'''
 import os
-import resource
 import subprocess
 import tempfile
 import time
@@ -101,7 +100,8 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
     else:
         from wordvec.formats import load_vectors
         out = tempfile.mktemp(prefix="w2v-c-", suffix=".bin")
-        cmd = [c_path, "-train", corpus, "-output", out, "-cbow", "0" if model == "sg" else "1",
+        timer = ["/usr/bin/time", "-f", "%M", "-o", out + ".rss"] if os.path.exists("/usr/bin/time") else []
+        cmd = [*timer, c_path, "-train", corpus, "-output", out, "-cbow", "0" if model == "sg" else "1",
                "-size", str(dim), "-window", "5", "-negative", "5", "-hs", "0", "-sample", "1e-4",
                "-min-count", str(min_count), "-iter", str(epochs), "-alpha", str(alpha),
                "-threads", str(threads), "-binary", "1"]
@@ -109,10 +109,13 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
         wall = time.perf_counter() - t0
         vec = load_vectors(out)
         os.unlink(out)
-        info["tool_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if timer:  # the tool's own peak (a child's ru_maxrss would include ours: see peak_rss_mb)
+            with open(out + ".rss") as f:
+                info["tool_rss_mb"] = int(f.read().split()[-1]) / 1024
+            os.unlink(out + ".rss")
     info["wall"] = wall
     # peak memory of the training alone (evaluation below allocates its own big temporaries)
-    info["train_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    info["train_rss_mb"] = peak_rss_mb()
     info["vocab"] = len(vec)
     info.update(_eval(vec))
     return info
@@ -147,6 +150,8 @@ def main(argv=None):
     ap.add_argument("--word2vec-c", default="", help="path of the word2vec C binary")
     ap.add_argument("--wordvec-extra", default="",
                     help="extra wordvec parameters, e.g. shared_negatives=1")
+    ap.add_argument("--tokens", type=int, default=None,
+                    help="only the first lines of the corpus holding this many tokens (a slice)")
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error("--seeds must be at least 1")
@@ -164,7 +169,7 @@ def main(argv=None):
     print(run_record(tools=[p for p in peers if p == "gensim"], corpus=args.corpus,
                      c_tools={"word2vec C": args.word2vec_c if "word2vec-c" in peers else ""},
                      seeds=args.seeds), flush=True)
-    corpus = plain_corpus(os.path.abspath(args.corpus), repeat=args.repeat)
+    corpus = plain_corpus(os.path.abspath(args.corpus), repeat=args.repeat, tokens=args.tokens)
     tokens = count_tokens(corpus)
     print(f"corpus {shown(corpus)}: {tokens:,} tokens; settings: negative sampling, dim {args.dim}, "
           f"window 5, negative 5, sample 1e-4, min_count {args.min_count}, epochs {args.epochs}, threads "

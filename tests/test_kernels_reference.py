@@ -29,9 +29,10 @@ The references follow the published update rules:
   Noise words equal to the target are redrawn. Sigmoid: fastText's table (x rounded down to a
   multiple of 1/32 over [-8, 8]).
 - GloVe (Pennington et al. 2014; Stanford glove.c): ``diff = w.c + b + b~ - log x``, ``f(x) =
-  min(1, (x/x_max)^power)``, ``fdiff = f(x) * diff * eta``, AdaGrad per coordinate with squared
-  gradient sums starting at 1, gradients clipped to +-clip, updates ``-g / sqrt(G)`` then
-  ``G += g^2``; biases the same without clipping.
+  min(1, (x/x_max)^power)``, ``fdiff = f(x) * diff``, AdaGrad per coordinate with squared
+  gradient sums starting at 1: vector gradients ``g = clip(fdiff * other row, +-clip) * eta``,
+  updates ``-g / sqrt(G)`` then ``G += g^2``; biases ``-fdiff / sqrt(G)``, unscaled by eta
+  (glove.c since v0.2).
 
 For word2vec the reference uses the sigmoid of the kernel's table (1024 bin centres over
 [-6, 6]) written out here; the table itself is checked against the exact sigmoid below.
@@ -452,9 +453,9 @@ def ref_glove(entries, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip):
         diff = W[r] @ C[c] + bw[r] + bc[c] - math.log(x)
         fx = 1.0 if x >= x_max else (x / x_max) ** power
         cost += 0.5 * fx * diff * diff
-        fdiff = fx * diff * eta
-        gw = np.clip(fdiff * C[c], -clip, clip)
-        gc = np.clip(fdiff * W[r], -clip, clip)
+        fdiff = fx * diff
+        gw = np.clip(fdiff * C[c], -clip, clip) * eta
+        gc = np.clip(fdiff * W[r], -clip, clip) * eta
         W[r] -= gw / np.sqrt(GW[r])
         C[c] -= gc / np.sqrt(GC[c])
         GW[r] += gw * gw
@@ -503,7 +504,8 @@ def test_glove_epoch_matches_reference(clip, sums):
 
 def test_glove_weighting_function_is_used():
     """f(x) = (x/x_max)^power below x_max: an entry with x = x_max/8 and power 1 moves the bias
-    exactly 1/8 as far as the same entry weighted 1 (first AdaGrad step: -eta * f * diff)."""
+    exactly 1/8 as far as the same entry weighted 1 (first AdaGrad step: -f * diff; a bias
+    step is not scaled by eta, as in glove.c since v0.2)."""
     f32 = np.float32
     one = np.ones(1, dtype=np.float32)
     moves = []
@@ -514,5 +516,5 @@ def test_glove_weighting_function_is_used():
                  np.array([0], np.int64), W, C, bw, bc, np.ones((1, 2), f32), np.ones((1, 2), f32),
                  one.copy(), one.copy(), f32(100.0), f32(1.0), f32(0.1), f32(100.0))
         moves.append(float(bw[0]))
-    assert moves[1] == pytest.approx(0.1 * math.log(100.0), rel=1e-5)
-    assert moves[0] == pytest.approx(0.1 * 0.125 * math.log(12.5), rel=1e-5)
+    assert moves[1] == pytest.approx(math.log(100.0), rel=1e-5)
+    assert moves[0] == pytest.approx(0.125 * math.log(12.5), rel=1e-5)

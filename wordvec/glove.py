@@ -58,6 +58,10 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
     (relative error ~5e-6), which vectorises where sqrt-and-divide does not. Rows are indexed
     in place (``W[r, k]``), never taken as views: a view per entry costs reference counting
     that two threads then fight over.
+
+    As Stanford's ``glove`` since v0.2 (2019): a vector's gradient is clipped to ``clip``, then
+    scaled by ``eta``; a bias takes the unscaled weighted error ``fx * diff`` over the root of
+    its own AdaGrad sum (GloVe 1.0 scaled it by ``eta`` too, moving the biases ~20x slower).
     """
     dim = W.shape[1]
     n = rows.shape[0]
@@ -94,7 +98,6 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
                 bad += 1
                 continue
             cost += 0.5 * np.float64(fdiff) * np.float64(diff)
-            fdiff *= eta
             for k in range(dim):
                 yw[k] = _MAGIC - (GWi[r, k] >> 1)
                 yc[k] = _MAGIC - (GCi[c, k] >> 1)
@@ -103,7 +106,7 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
                 t = fw[k]
                 t = t * (three_halves - half * v * t * t)
                 t = t * (three_halves - half * v * t * t)
-                g = min(max(fdiff * lc[k], -clip), clip)
+                g = min(max(fdiff * lc[k], -clip), clip) * eta
                 W[r, k] = lw[k] - g * t
                 GW[r, k] = v + g * g
             for k in range(dim):
@@ -111,7 +114,7 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
                 t = fc[k]
                 t = t * (three_halves - half * v * t * t)
                 t = t * (three_halves - half * v * t * t)
-                g = min(max(fdiff * lw[k], -clip), clip)
+                g = min(max(fdiff * lw[k], -clip), clip) * eta
                 C[c, k] = lc[k] - g * t
                 GC[c, k] = v + g * g
             bw[r] -= fdiff / np.sqrt(gbw[r])
