@@ -42,7 +42,7 @@ from _common import (  # noqa: E402
     table,
 )
 
-PEERS = ("gensim", "word2vec-c")
+PEERS = ("gensim", "gensim-iter", "word2vec-c")
 SIMS = ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k")
 
 # quoted in issue 3 (whole bench-en, 2 threads): wall s, peak RSS MB, analogy %, WS, SimLex, MEN
@@ -88,10 +88,15 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
         info["train_seconds"] = s["wall_seconds"]
         info["effective_wps"] = s["effective_words_per_second"]
         info["encode_seconds"] = s.get("encode_seconds")
-    elif tool == "gensim":
+    elif tool in ("gensim", "gensim-iter"):
         from gensim.models import Word2Vec
+        from gensim.models.word2vec import LineSentence
         from wordvec.vectors import Vectors
-        m = Word2Vec(corpus_file=corpus, sg=1 if model == "sg" else 0, vector_size=dim, window=5,
+        # corpus_file mode (the fast one), or the ordinary iterable mode (its learning rate
+        # decays over the whole epoch; in corpus_file mode each worker counts only its share)
+        source = ({"corpus_file": corpus} if tool == "gensim"
+                  else {"sentences": LineSentence(corpus)})
+        m = Word2Vec(**source, sg=1 if model == "sg" else 0, vector_size=dim, window=5,
                      negative=5, hs=0, sample=1e-4, min_count=min_count, epochs=epochs, alpha=alpha,
                      min_alpha=1e-4, workers=threads, seed=seed)
         wall = time.perf_counter() - t0
@@ -166,7 +171,8 @@ def main(argv=None):
     tools = ["wordvec", *peers]
     models = ("sg", "cbow") if args.model == "both" else (args.model,)
     thread_counts = [int(t) for t in args.threads.split(",")]
-    print(run_record(tools=[p for p in peers if p == "gensim"], corpus=args.corpus,
+    print(run_record(tools=["gensim"] if any(p.startswith("gensim") for p in peers) else [],
+                     corpus=args.corpus,
                      c_tools={"word2vec C": args.word2vec_c if "word2vec-c" in peers else ""},
                      seeds=args.seeds), flush=True)
     corpus = plain_corpus(os.path.abspath(args.corpus), repeat=args.repeat, tokens=args.tokens)
