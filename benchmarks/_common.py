@@ -45,9 +45,7 @@ def plain_corpus(path, repeat=1, folder=None, tokens=None):
 def slice_corpus(path, tokens, folder):
     """The first lines of the plain text ``path`` holding ``tokens`` tokens (the line that
     reaches the count included), cached in ``folder``."""
-    base = os.path.basename(path)
-    out = os.path.join(folder, f"{base}.first{tokens}" if base != "bench-en.txt" else
-                       f"slice-{tokens}.txt")
+    out = os.path.join(folder, f"{os.path.basename(path)}.first{tokens}")
     if os.path.exists(out) and os.path.getsize(out) > 0:
         return out
     n = 0

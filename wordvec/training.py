@@ -437,7 +437,7 @@ def check_finite(arrays, rows=None, block=1 << 16):
         n = len(a) if rows is None else min(rows, len(a))
         for lo in range(0, n, block):  # by blocks: no temporary copy of a whole matrix
             part = a[lo:min(n, lo + block)]
-            if part.size and not np.isfinite(_sum_abs(part)):
+            if part.size and not np.isfinite(_sum64(part)):
                 raise WordvecError(
                     "training diverged (NaN/inf in the weights): lower --alpha")
 
@@ -463,7 +463,7 @@ def _release(ids, first_token, last_token):
             pass
 
 
-def _sum_abs(a):
+def _sum64(a):
     # One float64 reduction, no temporary array (an ``abs`` copy of a 65,536-row block was a
     # 26 MB peak): a NaN or an inf anywhere makes the sum non-finite (+inf and -inf give NaN),
     # and float32 values cannot overflow a float64 sum.
