@@ -37,7 +37,7 @@ from _common import (  # noqa: E402
     table,
 )
 
-TOOLS = ("wordvec", "fasttext", "gensim")
+TOOLS = ("wordvec", "fasttext", "fasttext-bin", "gensim")
 SIMS = ("EN-WS-353-ALL", "EN-SIMLEX-999", "EN-MEN-TR-3k")
 
 # quoted in issue 4 (whole bench-en, 2 threads): wall s, peak RSS MB, analogy %, WS, SimLex, MEN
@@ -69,7 +69,7 @@ def _peer_vectors(words, matrix, lookup):
 
     return PeerVectors(words, np.asarray(matrix, dtype=np.float32))
 
-def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra, seed="1"):
+def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra, seed="1", ft_bin=""):
     threads, epochs, dim, bucket, seed = int(threads), int(epochs), int(dim), int(bucket), int(seed)
     t0 = time.perf_counter()
     info = {}
@@ -87,13 +87,33 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra, seed
         wall = time.perf_counter() - t0
         info["train_seconds"] = vec.meta["stats"]["wall_seconds"]
         info["vocab"] = len(vec)
-    elif tool == "fasttext":
+    elif tool in ("fasttext", "fasttext-bin"):
         import fasttext
-        m = fasttext.train_unsupervised(corpus, model="skipgram" if arch == "sg" else "cbow",
-                                        dim=dim, ws=5, neg=5, minn=3, maxn=6, bucket=bucket,
-                                        epoch=epochs, minCount=5, t=1e-4, lr=0.05,
-                                        thread=threads, verbose=0, **parse(ft_extra))
-        wall = time.perf_counter() - t0
+        if tool == "fasttext":
+            m = fasttext.train_unsupervised(corpus, model="skipgram" if arch == "sg" else "cbow",
+                                            dim=dim, ws=5, neg=5, minn=3, maxn=6, bucket=bucket,
+                                            epoch=epochs, minCount=5, t=1e-4, lr=0.05,
+                                            thread=threads, verbose=0, **parse(ft_extra))
+            wall = time.perf_counter() - t0
+        else:  # a fastText binary (e.g. built from upstream's sources), timed and measured alone
+            import os, subprocess, tempfile
+            folder = tempfile.mkdtemp(prefix="ft-bin-")
+            out, rss = os.path.join(folder, "model"), os.path.join(folder, "rss")
+            flags = [f"-{k}" if i % 2 == 0 else str(v) for k, v in parse(ft_extra).items()
+                     for i in (0, 1)]
+            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss, ft_bin,
+                            "skipgram" if arch == "sg" else "cbow", "-input", corpus, "-output",
+                            out, "-dim", str(dim), "-ws", "5", "-neg", "5", "-minn", "3", "-maxn",
+                            "6", "-bucket", str(bucket), "-epoch", str(epochs), "-minCount", "5",
+                            "-t", "1e-4", "-lr", "0.05", "-thread", str(threads), "-verbose", "0",
+                            *flags], check=True, stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - t0
+            with open(rss) as f:
+                info["tool_rss_mb"] = int(f.read().split()[-1]) / 1024
+            m = fasttext.load_model(out + ".bin")
+            for name in ("model.bin", "model.vec", "rss"):
+                os.unlink(os.path.join(folder, name))
+            os.rmdir(folder)
         words = m.words
         matrix = np.stack([m.get_word_vector(w) for w in words])
 
@@ -146,15 +166,23 @@ def main(argv=None):
                     help="extra fasttext.train_unsupervised parameters, e.g. lrUpdateRate=50")
     ap.add_argument("--tokens", type=int, default=None,
                     help="only the first lines of the corpus holding this many tokens (a slice)")
+    ap.add_argument("--fasttext-bin", default="",
+                    help="tool fasttext-bin: a fastText executable, e.g. built from upstream's "
+                         "sources with its own makefile (timed and measured with /usr/bin/time)")
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error("--seeds must be at least 1")
     tools = [t for t in args.tools.split(",") if t]
+    if args.fasttext_bin and "fasttext-bin" not in tools:
+        tools.append("fasttext-bin")
     for t in tools:
         if t not in TOOLS:
             ap.error(f"unknown tool {t!r}")
-    print(run_record(tools=[t for t in tools if t != "wordvec"], corpus=args.corpus,
-                     seeds=args.seeds), flush=True)
+    if "fasttext-bin" in tools and not os.access(args.fasttext_bin, os.X_OK):
+        ap.error("tool fasttext-bin needs --fasttext-bin PATH (an executable)")
+    print(run_record(tools=[t.removesuffix("-bin") for t in tools if t != "wordvec"],
+                     corpus=args.corpus, seeds=args.seeds,
+                     c_tools={"fastText binary": args.fasttext_bin}), flush=True)
     corpus = plain_corpus(os.path.abspath(args.corpus), tokens=args.tokens)
     tokens = count_tokens(corpus)
     print(f"corpus {shown(corpus)}: {tokens:,} tokens; settings: {args.arch} dim {args.dim} ws 5 neg 5 "
@@ -165,7 +193,9 @@ def main(argv=None):
         seed = run + 1
         for t in tools:
             r = run_json(CHILD, t, corpus, args.threads, args.epochs, args.dim, args.bucket,
-                         args.wordvec_extra, args.arch, args.fasttext_extra, seed)
+                         args.wordvec_extra, args.arch, args.fasttext_extra, seed,
+                         os.path.abspath(args.fasttext_bin) if args.fasttext_bin else "")
+            r["peak_rss_mb"] = r.get("tool_rss_mb") or r["peak_rss_mb"]  # a binary's own
             results[t].append(r)
             print(f"run {run + 1} (seed {seed}) {t}: {r['wall']:.1f} s, {r['peak_rss_mb']:.0f} MB, "
                   f"analogy {fmt(r['analogy'], True)} %", flush=True)
