@@ -106,7 +106,7 @@ def main(tool, corpus, threads, epochs, dim, bucket, extra, arch, ft_extra, seed
                             out, "-dim", str(dim), "-ws", "5", "-neg", "5", "-minn", "3", "-maxn",
                             "6", "-bucket", str(bucket), "-epoch", str(epochs), "-minCount", "5",
                             "-t", "1e-4", "-lr", "0.05", "-thread", str(threads), "-verbose", "0",
-                            *flags], check=True, stdout=subprocess.DEVNULL)
+                            "-seed", str(seed), *flags], check=True, stdout=subprocess.DEVNULL)
             wall = time.perf_counter() - t0
             with open(rss) as f:
                 info["tool_rss_mb"] = int(f.read().split()[-1]) / 1024

@@ -13,7 +13,10 @@ A second child checks bounded-memory counting: the matrix counted under ``--chec
 (which must spill to disk on bench-en) is compared, array by array, with the one counted with
 an unlimited budget (no spill).
 
-Stanford GloVe v0.2 (``-O3 -march=native``) on bench-en, from the issue: vocab_count 1 s,
+With ``--stanford BUILD`` (Stanford GloVe built from its sources with its own makefile) each
+seed runs its whole pipeline beside ours (shuffle and glove take the seed), timed step by step
+with its peak RSS from /usr/bin/time, and evaluated by the same code. Without it, the figures of
+Stanford GloVe v0.2 (``-O3 -march=native``) on bench-en are quoted from the issue: vocab_count 1 s,
 cooccur 19 s (``-memory 4.0``), shuffle 15 s, glove 799 s (25 iterations, 40.9 M non-zeros),
 834 s end to end, peak RSS 1.2 GB; analogy 22.0 % (semantic 20.2, syntactic 22.3), WS-353 0.401,
 SimLex 0.199, MEN 0.461.
@@ -27,7 +30,19 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, mean_range, peak_rss_mb, ratio, run_json, run_record, shown, spread, table  # noqa: E402
+from _common import (  # noqa: E402
+    BENCH_CORPUS,
+    HERE,
+    mean_range,
+    peak_rss_mb,
+    plain_corpus,
+    ratio,
+    run_json,
+    run_record,
+    shown,
+    spread,
+    table,
+)
 
 STANFORD = {"encode_s": 1.0, "count_s": 19.0 + 15.0, "train_s": 799.0, "total_s": 834.0,
             "nonzeros": 40.9e6, "peak_rss_mb": 1.2 * 1024, "analogy": 22.0, "semantic": 20.2,
@@ -82,6 +97,53 @@ def train_child(corpus, params_json, seed="1"):
     return out
 
 
+def stanford_child(build, corpus, params_json, seed="1"):
+    """Stanford's pipeline (vocab_count, cooccur, shuffle, glove) from ``build``, each step timed
+    and its peak RSS read by /usr/bin/time; the vectors evaluated as ours."""
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    from wordvec.formats import load_vectors
+
+    p = json.loads(params_json)
+    folder = tempfile.mkdtemp(prefix="stanford-glove-")
+    f = lambda name: os.path.join(folder, name)  # noqa: E731
+    steps = [
+        ("vocab_count", ["-min-count", str(p["min_count"])], corpus, "vocab.txt"),
+        ("cooccur", ["-memory", str(p["memory"]), "-vocab-file", f("vocab.txt"),
+                     "-window-size", str(p["window"])], corpus, "cooc.bin"),
+        ("shuffle", ["-memory", str(p["memory"]), "-seed", str(seed)], f("cooc.bin"),
+         "cooc.shuf.bin"),
+        ("glove", ["-input-file", f("cooc.shuf.bin"), "-vocab-file", f("vocab.txt"),
+                   "-save-file", f("vectors"), "-gradsq-file", f("gradsq"), "-vector-size",
+                   str(p["dim"]), "-threads", str(p["threads"]), "-alpha", str(p["power"]),
+                   "-x-max", str(p["x_max"]), "-eta", str(p["alpha"]), "-iter",
+                   str(p["epochs"]), "-binary", "0", "-model", "2", "-seed", str(seed)], None, None),
+    ]
+    out = {"seconds": {}, "peak_rss_mb": 0.0}
+    try:
+        for tool, flags, stdin, stdout in steps:
+            t = time.perf_counter()
+            with open(stdin or os.devnull, "rb") as src, \
+                    open(f(stdout) if stdout else os.devnull, "wb") as dst:
+                subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f("rss"),
+                                os.path.join(build, tool), "-verbose", "0", *flags],
+                               stdin=src, stdout=dst, check=True)
+            out["seconds"][tool] = time.perf_counter() - t
+            with open(f("rss")) as r:
+                out["peak_rss_mb"] = max(out["peak_rss_mb"], int(r.read().split()[-1]) / 1024)
+        out["nonzeros"] = os.path.getsize(f("cooc.bin")) // 16  # (int, int, double) records
+        sec = out["seconds"]
+        out.update(encode_s=sec["vocab_count"], count_s=sec["cooccur"] + sec["shuffle"],
+                   train_s=sec["glove"], total_s=sum(sec.values()))
+        out.update(evaluate(load_vectors(f("vectors.txt"))))  # its <unk> row is never asked
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
 def check_child(corpus, params_json):
     import time
 
@@ -112,26 +174,34 @@ def check_child(corpus, params_json):
 
 
 # ---- report --------------------------------------------------------------------------------
-def report(runs, check, args):
+def report(runs, check, args, stanford=()):
     r = min(runs, key=lambda x: x["total_s"])  # times from the fastest run
     rss = max(x["peak_rss_mb"] for x in runs)
     print(f"\ncorpus {shown(args.corpus)}: {r['tokens']:,} tokens, {r['vocab']:,} words (min_count "
           f"{args.min_count}); window {args.window} symmetric, dim {args.dim}, x_max "
           f"{args.x_max}, power {args.power}, {args.epochs} iterations, {args.threads} threads\n")
     s = STANFORD
+    if stanford:
+        s = {k: (mean_range([x[k] for x in stanford]) or [None])[0] for k in STANFORD}
+        s["peak_rss_mb"] = max(x["peak_rss_mb"] for x in stanford)
+        for k in ("encode_s", "count_s", "train_s", "total_s"):  # times: the fastest run
+            s[k] = min(x[k] for x in stanford)
     rows = [
-        ("encoding / vocab_count s", f"{r['encode_s']:.1f}", f"{s['encode_s']:.0f}",
+        ("encoding / vocab_count s", f"{r['encode_s']:.1f}", f"{s['encode_s']:.1f}",
          ratio(r["encode_s"], s["encode_s"])),
-        ("counting s (Stanford: cooccur + shuffle)", f"{r['count_s']:.1f}", "19 + 15",
+        ("counting s (Stanford: cooccur + shuffle)", f"{r['count_s']:.1f}", f"{s['count_s']:.1f}",
          ratio(r["count_s"], s["count_s"])),
-        ("training s", f"{r['train_s']:.1f}", f"{s['train_s']:.0f}",
+        ("training s", f"{r['train_s']:.1f}", f"{s['train_s']:.1f}",
          ratio(r["train_s"], s["train_s"])),
-        ("end to end s", f"{r['total_s']:.1f}", f"{s['total_s']:.0f}",
+        ("end to end s", f"{r['total_s']:.1f}", f"{s['total_s']:.1f}",
          ratio(r["total_s"], s["total_s"])),
-        ("non-zeros", f"{r['nonzeros']:,}", "40.9 M", ratio(r["nonzeros"], s["nonzeros"])),
+        ("non-zeros", f"{r['nonzeros']:,}", f"{s['nonzeros']:,.0f}",
+         ratio(r["nonzeros"], s["nonzeros"])),
         ("peak RSS MB", f"{rss:.0f}", f"{s['peak_rss_mb']:.0f}", ratio(rss, s["peak_rss_mb"])),
     ]
-    print(table(["", "wordvec", "Stanford GloVe", "ratio"], rows))
+    who = (f"Stanford GloVe ({len(stanford)} runs)" if stanford
+           else "Stanford GloVe (quoted, issue 5)")
+    print(table(["", "wordvec", who, "ratio"], rows))
     print()
     rows = []
     for key, label, fmt in (("analogy", "analogy % (30k)", ".2f"), ("semantic", "  semantic", ".2f"),
@@ -140,8 +210,10 @@ def report(runs, check, args):
         values = [x.get(key) for x in runs]
         m = mean_range(values)
         diff = "-" if m is None else format(m[0] - s[key], "+" + fmt)
-        rows.append((label, spread(values, digits=int(fmt[1])), format(s[key], fmt), diff))
-    print(table(["quality", "wordvec", "Stanford GloVe", "difference"], rows))
+        theirs = (spread([x.get(key) for x in stanford], digits=int(fmt[1])) if stanford
+                  else format(s[key], fmt))
+        rows.append((label, spread(values, digits=int(fmt[1])), theirs, diff))
+    print(table(["quality", "wordvec", who, "difference"], rows))
     if len(runs) > 1:
         print(f"wordvec: mean [min, max] over {len(runs)} seeds (the difference is the mean's); "
               "times: the fastest run; peak RSS: the largest")
@@ -175,6 +247,11 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=3, help="training runs, seeds 1..N")
     ap.add_argument("--progress", action="store_true", help="show progress bars (stderr)")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--tokens", type=int, default=None,
+                    help="only the first lines of the corpus holding this many tokens (a slice)")
+    ap.add_argument("--stanford", default="",
+                    help="Stanford GloVe's build folder (vocab_count, cooccur, shuffle, glove): "
+                         "run it beside ours, seed by seed, instead of quoting its figures")
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error("--seeds must be at least 1")
@@ -182,14 +259,24 @@ def main(argv=None):
                          "x_max": args.x_max, "power": args.power, "alpha": args.alpha,
                          "epochs": args.epochs, "threads": args.threads, "memory": args.memory,
                          "check_memory": args.check_memory, "progress": args.progress})
-    print(run_record(corpus=args.corpus, seeds=args.seeds), flush=True)
-    runs = [run_json(CHILD.format("train_child"), args.corpus, params, seed)
-            for seed in range(1, args.seeds + 1)]
-    check = None if args.no_check else run_json(CHILD.format("check_child"), args.corpus, params)
-    report(runs, check, args)
+    build = os.path.abspath(args.stanford) if args.stanford else ""
+    if build and not os.access(os.path.join(build, "glove"), os.X_OK):
+        ap.error("--stanford: no glove executable in that folder")
+    print(run_record(corpus=args.corpus, seeds=args.seeds,
+                     c_tools={"Stanford glove": os.path.join(build, "glove") if build else ""}),
+          flush=True)
+    corpus = plain_corpus(os.path.abspath(args.corpus), tokens=args.tokens)
+    runs, stanford = [], []
+    for seed in range(1, args.seeds + 1):  # alternating
+        runs.append(run_json(CHILD.format("train_child"), corpus, params, seed))
+        if build:
+            stanford.append(run_json(CHILD.format("stanford_child"), build, corpus, params, seed))
+    check = None if args.no_check else run_json(CHILD.format("check_child"), corpus, params)
+    report(runs, check, args, stanford)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"wordvec": runs, "check": check, "stanford": STANFORD}, f, indent=1)
+            json.dump({"wordvec": runs, "check": check, "stanford": stanford or STANFORD}, f,
+                      indent=1)
     return 0 if check is None or check["identical"] else 1
 
 
