@@ -78,6 +78,7 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
     cost = 0.0
     bad = 0
     one = np.float32(1.0)
+    ce = clip * eta
     for bi in range(blocks.shape[0]):
         start = blocks[bi] * BLOCK
         end = min(start + BLOCK, n)
@@ -98,6 +99,7 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
                 bad += 1
                 continue
             cost += 0.5 * np.float64(fdiff) * np.float64(diff)
+            fe = fdiff * eta  # clip(g, +-clip) * eta == clip(g * eta, +-clip * eta): one multiply
             for k in range(dim):
                 yw[k] = _MAGIC - (GWi[r, k] >> 1)
                 yc[k] = _MAGIC - (GCi[c, k] >> 1)
@@ -106,7 +108,7 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
                 t = fw[k]
                 t = t * (three_halves - half * v * t * t)
                 t = t * (three_halves - half * v * t * t)
-                g = min(max(fdiff * lc[k], -clip), clip) * eta
+                g = min(max(fe * lc[k], -ce), ce)
                 W[r, k] = lw[k] - g * t
                 GW[r, k] = v + g * g
             for k in range(dim):
@@ -114,7 +116,7 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
                 t = fc[k]
                 t = t * (three_halves - half * v * t * t)
                 t = t * (three_halves - half * v * t * t)
-                g = min(max(fdiff * lw[k], -clip), clip) * eta
+                g = min(max(fe * lw[k], -ce), ce)
                 C[c, k] = lc[k] - g * t
                 GC[c, k] = v + g * g
             bw[r] -= fdiff / np.sqrt(gbw[r])
