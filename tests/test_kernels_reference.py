@@ -493,9 +493,9 @@ def test_glove_epoch_matches_reference(clip, sums):
     want = ref_glove(entries, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip)
     W0 = W.copy()
     f32 = np.float32
-    cost, bad = G._epoch(rows, cols, vals, np.array([0], dtype=np.int64), W, C, bw, bc, GW, GC,
-                         gbw, gbc, f32(x_max), f32(power), f32(eta), f32(clip))
-    assert bad == 0
+    cost, bad, outside = G._epoch(rows, cols, vals, W, C, bw, bc, GW, GC, gbw, gbc, f32(x_max),
+                                  f32(power), f32(eta), f32(clip))
+    assert bad == 0 and outside == 0
     assert np.abs(want[0] - W0).max() > 1e-3
     for got, exp in zip((W, C, bw, bc, GW, GC, gbw, gbc), want[:8]):
         np.testing.assert_allclose(got, exp, rtol=2e-5, atol=2e-6)
@@ -513,7 +513,7 @@ def test_glove_weighting_function_is_used():
         W, C = np.zeros((1, 2), f32), np.zeros((1, 2), f32)
         bw, bc = np.zeros(1, f32), np.zeros(1, f32)
         G._epoch(np.zeros(1, np.int32), np.zeros(1, np.int32), np.array([x], f32),
-                 np.array([0], np.int64), W, C, bw, bc, np.ones((1, 2), f32), np.ones((1, 2), f32),
+                 W, C, bw, bc, np.ones((1, 2), f32), np.ones((1, 2), f32),
                  one.copy(), one.copy(), f32(100.0), f32(1.0), f32(0.1), f32(100.0))
         moves.append(float(bw[0]))
     assert moves[1] == pytest.approx(math.log(100.0), rel=1e-5)

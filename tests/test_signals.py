@@ -141,8 +141,8 @@ def test_sigkill_leaves_scratch_that_the_next_run_removes(tmp_path, corpus):
     proc.kill()
     proc.communicate()
     left = sorted(os.listdir(tmpdir))
-    assert len(left) == 2 and left[0].startswith("wordvec-cooccur-") \
-        and left[1].startswith("wordvec-corpus-"), left  # what SIGKILL leaves behind
+    # what SIGKILL leaves behind: the encoded corpus, the co-occurrence chunks, GloVe's entries
+    assert [name.split("-")[1] for name in left] == ["cooccur", "corpus", "glove"], left
     # a live process's scratch is never touched: this one runs while the dead one's goes
     proc = _start(work, tmpdir, corpus[1], ["--model", "sg", "--dim", "8", "--epochs", "1",
                                             "--min-count", "1", "-q"])

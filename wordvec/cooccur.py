@@ -29,7 +29,9 @@ owns the rows ``r % threads == t`` (its own hash table and spill chunks; the hot
 blocks are shared but their rows are disjoint), so no locks are needed.
 """
 
+import contextlib
 import math
+import mmap
 import os
 import shutil
 import tempfile
@@ -52,7 +54,9 @@ MAX_LOAD = 0.7
 CHUNK_TOKENS = 1 << 20  # tokens per kernel call: progress moves, and a stop is seen, per call
 HOT_WORDS = 512
 DENSE_MAX_BYTES = 256 << 20
+ACCUMULATOR_SHARE = 0.4  # of --memory: the hot, dense and hash accumulators at their peak
 INITIAL_SLOTS = 1 << 16
+EMIT_BATCH = 1 << 20  # non-zeros per batch handed to a stream's sink (whole rows)
 SCRATCH_PREFIX = "wordvec-cooccur-"
 SCRATCH_PATTERN = SCRATCH_PREFIX + "{tag}-[A-Za-z0-9_]+"  # for scratch.clean_stale
 
@@ -269,6 +273,50 @@ def _merge(keys, vals, bounds, part, nparts, n_rows, dense, dstart, dwidth, indp
     return 0
 
 
+@njit(cache=True, nogil=True)
+def _emit(keys, vals, bounds, pos, part, nparts, r, n_rows, dense, dstart, dwidth, out_r, out_c,
+          out_v, scale):
+    """The non-zeros of ``part``'s rows from row ``r`` on, whole rows, into ``out_*``.
+
+    As :func:`_merge` (the dense row's columns, then the merged chunks' keys of the row, which
+    come after it), advancing the chunk cursors ``pos``. Stops before a row that might not fit
+    (a row has at most ``n_rows`` non-zeros); returns (the next row, entries written).
+    """
+    nchunks = bounds.shape[0] - 1
+    cap = out_r.shape[0]
+    n = 0
+    while r < n_rows and r % nparts != part:
+        r += 1
+    while r < n_rows and n + n_rows <= cap:
+        base = dstart[r]
+        for c in range(dwidth[r]):
+            v = dense[base + c]
+            if v != 0:
+                out_r[n] = r
+                out_c[n] = c
+                out_v[n] = np.float32(v / scale)
+                n += 1
+        while True:
+            best = EMPTY
+            for i in range(nchunks):
+                if pos[i] < bounds[i + 1] and keys[pos[i]] < best:
+                    best = keys[pos[i]]
+            if best == EMPTY or np.int64(best >> np.uint64(32)) != r:
+                break
+            total = np.int64(0)
+            for i in range(nchunks):
+                while pos[i] < bounds[i + 1] and keys[pos[i]] == best:
+                    total += vals[pos[i]]
+                    pos[i] += 1
+            if total != 0:
+                out_r[n] = r
+                out_c[n] = np.int32(best & np.uint64(0xFFFFFFFF))
+                out_v[n] = np.float32(total / scale)
+                n += 1
+        r += nparts
+    return r, n
+
+
 # ---- sizing ---------------------------------------------------------------------------------
 def _weights(window, distance_weighting):
     """Integer weight per distance (index 0 unused) and the scale dividing the totals."""
@@ -308,17 +356,20 @@ def _dense_layout(n_words, cells):
 def _plan(n_words, memory_gb, nparts, min_slots):
     """Split the budget -> (dense cells, initial and maximal hash slots per thread).
 
-    The dense block (int64 cells) takes a quarter of the budget, at most DENSE_MAX_BYTES: the
-    frequent rows it serves are what matters, and a larger block only costs page faults and
-    merge time. Each thread's hash table (16 B per slot) starts small and doubles up to its
-    share of the rest; only a table at its maximum spills. (The returned CSR matrix, 12 B per
-    non-zero, is outside the budget: it is the result.) A table always holds at least
-    ``min_slots`` (one longest sentence's pairs).
+    ``memory_gb`` is a soft limit for the whole counting step, as Stanford's ``-memory``: the
+    accumulators take at most ``ACCUMULATOR_SHARE`` of it, their transients included; the rest
+    is left to what the process holds anyway (the Numba runtime, ~100 MB, the mapped corpus,
+    the merge). The dense block (int64 cells) takes a quarter of the accumulators' share, at
+    most DENSE_MAX_BYTES: the frequent rows it serves are what matters, and a larger block only
+    costs page faults and merge time. Each thread's hash table (16 B per slot) starts small and
+    doubles up to its share of the rest (a doubling briefly holds the old table, half the size,
+    beside the new: 1.5x); only a table at its maximum spills. (The CSR matrix that
+    :func:`count_cooccurrence` returns, 12 B per non-zero, is outside the budget: it is the
+    result.) A table always holds at least ``min_slots`` (one longest sentence's pairs).
     """
-    budget = int(memory_gb * (1 << 30))
+    budget = int(memory_gb * (1 << 30) * ACCUMULATOR_SHARE)
     dense_cells = max(n_words, min(budget // 4, DENSE_MAX_BYTES) // 8)
     dense_cells = min(dense_cells, n_words * n_words)
-    # a doubling briefly holds the old table (half size) beside the new: 1.5x the table
     per_table = max(1 << 10, int((budget - dense_cells * 8) / nparts / 16 / 1.5))
     max_slots = 1 << int(math.floor(math.log2(per_table)))
     while max_slots < min_slots:
@@ -339,6 +390,60 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
     (a new temporary folder by default) and merged. The result does not depend on the budget or
     ``threads``.
     """
+    with _counted(corpus, window, symmetric, distance_weighting, memory_gb, threads, progress,
+                  tmpdir) as c:
+        matrix = _assemble(c.parts, c.n_words, c.dense, c.dstart, c.dwidth, c.scale)
+        matrix.count_stats = c.stats
+        return matrix
+
+
+def stream_cooccurrence(corpus, sink, window=10, symmetric=True, distance_weighting=True,
+                        memory_gb=4.0, threads=None, progress=True, tmpdir=None):
+    """Count as :func:`count_cooccurrence`, but hand the non-zeros to ``sink`` in batches
+    instead of building the matrix (GloVe trains from a file of them: no matrix in memory).
+
+    ``sink.start(bound)`` is called first with an upper bound on the number of non-zeros, then
+    ``sink.add(rows, cols, vals)`` (int32, int32, float32 = the matrix's value rounded to
+    float32) with views of reused buffers, whole rows at a time, each batch at most
+    ``max(EMIT_BATCH, V)`` entries. Returns the counting statistics, ``nonzeros`` included.
+    """
+    with _counted(corpus, window, symmetric, distance_weighting, memory_gb, threads, progress,
+                  tmpdir) as c:
+        sources = [p.chunks() for p in c.parts]
+        bound = int(np.count_nonzero(c.dense)) + sum(int(b[-1]) for _, _, b in sources)
+        sink.start(bound)
+        cap = max(EMIT_BATCH, c.n_words)
+        out_r = np.empty(cap, np.int32)
+        out_c = np.empty(cap, np.int32)
+        out_v = np.empty(cap, np.float32)
+        total = 0
+        for p, (k, v, b) in zip(c.parts, sources):
+            pos = b[:-1].copy()
+            r = 0
+            while r < c.n_words:
+                r, n = _emit(k, v, b, pos, p.part, p.nparts, r, c.n_words, c.dense, c.dstart,
+                             c.dwidth, out_r, out_c, out_v, float(c.scale))
+                if n:
+                    sink.add(out_r[:n], out_c[:n], out_v[:n])
+                    total += n
+                p.release(b, pos)
+        del sources
+        stats = dict(c.stats, nonzeros=total)
+        return stats
+
+
+class _Counted:
+    """The accumulators after counting: what the matrix or the stream of non-zeros is made of."""
+
+    def __init__(self, parts, n_words, dense, dstart, dwidth, scale, stats):
+        self.parts, self.n_words, self.scale, self.stats = parts, n_words, scale, stats
+        self.dense, self.dstart, self.dwidth = dense, dstart, dwidth
+
+
+@contextlib.contextmanager
+def _counted(corpus, window, symmetric, distance_weighting, memory_gb, threads, progress, tmpdir):
+    """Count ``corpus`` into the hot/dense blocks and per-thread tables (spilled chunks in a
+    private scratch folder); yields a :class:`_Counted`; removes the scratch afterwards."""
     window = int(window)
     if window < 1:
         raise WordvecError(f"window must be at least 1 (got {window})")
@@ -396,11 +501,11 @@ def count_cooccurrence(corpus, window=10, symmetric=True, distance_weighting=Tru
         bar = None
         _fold_hot(hot, dense, dstart)
         hot = None  # noqa: F841 - free it before the merge
-        matrix = _assemble(parts, n_words, dense, dstart, dwidth, scale)
-        matrix.count_stats = {"spills": sum(p.spills for p in parts),
-                              "dense_cells": int(dense.shape[0]), "hash_slots": max(p.slots for p in parts),
-                              "threads": nparts, "scale": scale}
-        return matrix
+        stats = {"spills": sum(p.spills for p in parts), "dense_cells": int(dense.shape[0]),
+                 "hash_slots": max(p.slots for p in parts), "threads": nparts, "scale": scale}
+        yield _Counted(parts, n_words, dense, dstart, dwidth, scale, stats)
+        for p in parts:
+            p.final, p.maps = None, ()
     finally:
         # Tell the workers to stop and wait for them (each stops within one chunk of sentences)
         # BEFORE the folder goes: no spill may be written after it is removed.
@@ -435,6 +540,7 @@ class _Part:
         self.bounds = [0]
         self.spills = 0
         self.final = None  # (keys, vals) held in memory when nothing was spilled
+        self.maps = ()  # the spill files' memory maps while they are merged
 
     def count(self, ids, offsets, window, symmetric, weights, hot, dense, dstart, dwidth, bar):
         n_sent = len(offsets) - 1
@@ -461,7 +567,8 @@ class _Part:
             self.spill()
         else:
             n = _compact_sort(self.keys, self.vals)
-            self.final = (self.keys[:n].copy(), self.vals[:n].copy())  # free the table
+            # views, not copies: a copy would briefly hold the table twice (the peak of counting)
+            self.final = (self.keys[:n], self.vals[:n])
             self.state[0] = 0
         self.keys = self.vals = None
 
@@ -500,9 +607,35 @@ class _Part:
     def chunks(self):
         if self.final is not None:
             return self.final[0], self.final[1], np.array([0, len(self.final[0])], np.int64)
-        keys = np.memmap(self.path_k, dtype=np.uint64, mode="r")
-        vals = np.memmap(self.path_v, dtype=np.int64, mode="r")
+        self.maps = [_map(self.path_k), _map(self.path_v)]
+        keys = np.frombuffer(self.maps[0], dtype=np.uint64) if self.maps[0] else _NONE_U64
+        vals = np.frombuffer(self.maps[1], dtype=np.int64) if self.maps[1] else _NONE_I64
         return keys, vals, np.array(self.bounds, dtype=np.int64)
+
+    def release(self, bounds, pos):
+        """Drop the mapped pages of the spilled chunks already merged (``bounds[i]`` to
+        ``pos[i]``) from this process: read once, they would otherwise stay in its RSS."""
+        for mm in self.maps:
+            if mm is None or _DONTNEED is None:
+                continue
+            for i in range(len(bounds) - 1):
+                lo = -(-int(bounds[i]) * 8 // mmap.PAGESIZE) * mmap.PAGESIZE
+                hi = int(pos[i]) * 8 // mmap.PAGESIZE * mmap.PAGESIZE
+                if hi > lo:
+                    mm.madvise(_DONTNEED, lo, hi - lo)
+
+
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+_NONE_U64 = np.zeros(0, np.uint64)
+_NONE_I64 = np.zeros(0, np.int64)
+
+
+def _map(path):
+    """A read-only memory map of a spill file (None when it is empty)."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return None
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _assemble(parts, n_words, dense, dstart, dwidth, scale):
@@ -524,7 +657,7 @@ def _assemble(parts, n_words, dense, dstart, dwidth, scale):
                data, True, float(scale))
     del sources
     for p in parts:
-        p.final = None
+        p.final, p.maps = None, ()
     m = sp.csr_matrix((data, indices, indptr.astype(idx_dtype)), shape=(n_words, n_words))
     return m
 

@@ -29,7 +29,7 @@ FLUSH_TOKENS = 1 << 20
 MAX_WORDS_TABLE = 10_000_000
 SCRATCH_PREFIX = "wordvec-corpus-"
 SCRATCH_PATTERN = SCRATCH_PREFIX + "{tag}-[A-Za-z0-9_]+"  # for scratch.clean_stale
-STALE_PATTERN = "wordvec-(?:corpus|cooccur)-{tag}-[A-Za-z0-9_]+"  # all TMPDIR scratch
+STALE_PATTERN = "wordvec-(?:corpus|cooccur|glove)-{tag}-[A-Za-z0-9_]+"  # all TMPDIR scratch
 
 
 class _ProvisionalIds(dict):

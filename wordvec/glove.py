@@ -6,19 +6,29 @@ Training follows Stanford's ``glove`` tool: parameters initialised uniform in (�
 AdaGrad squared-gradient sums initialised to 1, per-coordinate gradients clipped to ±100,
 initial learning rate ``alpha``, the reported loss the mean of ``0.5 f(X) diff²`` per entry.
 
-The non-zeros are copied once into flat arrays (row int32, column int32, count float32) and
-shuffled (Fisher–Yates, seeded) — Stanford's ``shuffle`` step; each epoch then visits jobs of
-``STEP_BLOCKS`` blocks of entries in a fresh random order, on the shared job runner
-(:func:`wordvec.training.run_jobs`): threads update the shared parameters without locks
-(Hogwild), each in a Numba ``nogil`` kernel, and an epoch starts when the last one has ended.
+Bounded memory, as Stanford's pipeline: the non-zeros are never held in memory. Counting
+streams them (:func:`wordvec.cooccur.stream_cooccurrence`; a loaded matrix is streamed row
+block by row block) into a scratch file of 12-byte records (row int32, column int32, count
+float32), shuffled on the way — Stanford's ``shuffle`` step — in two passes holding one bucket
+at a time (:class:`_Entries`). Each epoch then visits jobs of ``STEP_BLOCKS`` blocks of
+records in a fresh random order, on the shared job runner (:func:`wordvec.training.run_jobs`):
+a job reads its records from the file into its thread's buffer (the operating system's page
+cache keeps the file, not this process) and trains on them; threads update the shared
+parameters without locks (Hogwild), each in a Numba ``nogil`` kernel, and an epoch starts when
+the last one has ended. Training holds the parameters and one buffer per thread.
 """
 
+import math
 import os
+import shutil
+import tempfile
 import time
 
 import numpy as np
 from numba import njit
 
+from . import diskio
+from . import scratch as scratch_names
 from .errors import WordvecError
 from .model import Model
 from .params import GLOVE
@@ -27,6 +37,10 @@ from .vectors import Vectors
 
 BLOCK = 1 << 14  # entries per shuffled block
 STEP_BLOCKS = 32  # blocks per kernel call (a signal stops the threads within one call)
+RECORD = 12  # bytes per non-zero in the scratch file: row int32, column int32, count float32
+BUCKET_BYTES = 64 << 20  # the shuffle holds one bucket of about this size at a time
+MATRIX_BATCH = 1 << 20  # non-zeros of a loaded matrix streamed at a time
+SCRATCH_PREFIX = "wordvec-glove-"
 GRAD_CLIP = 100.0
 _MAGIC = np.int32(0x5F3759DF)
 # fast-math without "no NaNs / no infinities", so the divergence guard (isfinite) stays
@@ -35,24 +49,57 @@ _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 # ---- kernels ----------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def _shuffle(rows, cols, vals, state):
-    """Fisher–Yates shuffle of the three arrays in unison (xorshift64* stream in ``state``)."""
+def _next(x):
+    """One xorshift64* step: (new state, 53 random bits)."""
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    return x, (x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)
+
+
+@njit(cache=True, nogil=True)
+def _shuffle(rec, state):
+    """Fisher–Yates shuffle of the records (rows of ``rec``), xorshift64* stream in ``state``."""
     x = state[0]
-    for i in range(rows.shape[0] - 1, 0, -1):
-        x ^= x >> np.uint64(12)
-        x ^= x << np.uint64(25)
-        x ^= x >> np.uint64(27)
-        r = (x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)
+    for i in range(rec.shape[0] - 1, 0, -1):
+        x, r = _next(x)
         j = np.int64(r % np.uint64(i + 1))
-        rows[i], rows[j] = rows[j], rows[i]
-        cols[i], cols[j] = cols[j], cols[i]
-        vals[i], vals[j] = vals[j], vals[i]
+        for k in range(rec.shape[1]):
+            rec[i, k], rec[j, k] = rec[j, k], rec[i, k]
     state[0] = x
 
 
+@njit(cache=True, nogil=True)
+def _scatter(rows, cols, vals, n_buckets, state, out, counts):
+    """Records of the entries grouped by a bucket drawn uniformly for each; bucket sizes in
+    ``counts``. ``out`` is (n, 3) int32: row, column, the count's float32 bits."""
+    n = rows.shape[0]
+    pick = np.empty(n, dtype=np.int32)
+    counts[:] = 0
+    x = state[0]
+    for e in range(n):
+        x, r = _next(x)
+        b = np.int32(r % np.uint64(n_buckets))
+        pick[e] = b
+        counts[b] += 1
+    state[0] = x
+    at = np.zeros(n_buckets, dtype=np.int64)
+    for b in range(1, n_buckets):
+        at[b] = at[b - 1] + counts[b - 1]
+    bits = vals.view(np.int32)
+    for e in range(n):
+        b = pick[e]
+        i = at[b]
+        out[i, 0] = rows[e]
+        out[i, 1] = cols[e]
+        out[i, 2] = bits[e]
+        at[b] = i + 1
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip):
-    """One thread's share of an epoch: the entries of ``blocks``; returns (cost sum, bad count).
+def _epoch(rows, cols, vals, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, clip):
+    """One job: train on the entries ``(rows[e], cols[e], vals[e])``; returns (cost sum, count
+    of non-finite updates skipped, count of entries whose row or column is out of range).
 
     AdaGrad's 1/sqrt(gradsq) comes from the bit-level initial guess plus two Newton steps
     (relative error ~5e-6), which vectorises where sqrt-and-divide does not. Rows are indexed
@@ -77,73 +124,171 @@ def _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, x_max, powe
     three_halves = np.float32(1.5)
     cost = 0.0
     bad = 0
+    outside = 0
     one = np.float32(1.0)
     ce = clip * eta
-    for bi in range(blocks.shape[0]):
-        start = blocks[bi] * BLOCK
-        end = min(start + BLOCK, n)
-        for e in range(start, end):
-            r = rows[e]
-            c = cols[e]
-            x = vals[e]
-            for k in range(dim):
-                lw[k] = W[r, k]
-                lc[k] = C[c, k]
-            dot = np.float32(0.0)
-            for k in range(dim):
-                dot += lw[k] * lc[k]
-            diff = dot + bw[r] + bc[c] - np.float32(np.log(x))
-            fx = one if x >= x_max else np.float32((x / x_max) ** power)
-            fdiff = fx * diff
-            if not np.isfinite(fdiff):
-                bad += 1
-                continue
-            cost += 0.5 * np.float64(fdiff) * np.float64(diff)
-            fe = fdiff * eta  # clip(g, +-clip) * eta == clip(g * eta, +-clip * eta): one multiply
-            for k in range(dim):
-                yw[k] = _MAGIC - (GWi[r, k] >> 1)
-                yc[k] = _MAGIC - (GCi[c, k] >> 1)
-            for k in range(dim):
-                v = GW[r, k]
-                t = fw[k]
-                t = t * (three_halves - half * v * t * t)
-                t = t * (three_halves - half * v * t * t)
-                g = min(max(fe * lc[k], -ce), ce)
-                W[r, k] = lw[k] - g * t
-                GW[r, k] = v + g * g
-            for k in range(dim):
-                v = GC[c, k]
-                t = fc[k]
-                t = t * (three_halves - half * v * t * t)
-                t = t * (three_halves - half * v * t * t)
-                g = min(max(fe * lw[k], -ce), ce)
-                C[c, k] = lc[k] - g * t
-                GC[c, k] = v + g * g
-            bw[r] -= fdiff / np.sqrt(gbw[r])
-            bc[c] -= fdiff / np.sqrt(gbc[c])
-            gbw[r] += fdiff * fdiff
-            gbc[c] += fdiff * fdiff
-    return cost, bad
+    n_words = W.shape[0]
+    for e in range(n):
+        r = rows[e]
+        c = cols[e]
+        x = vals[e]
+        if r < 0 or r >= n_words or c < 0 or c >= n_words:  # the records come from disk
+            outside += 1
+            continue
+        for k in range(dim):
+            lw[k] = W[r, k]
+            lc[k] = C[c, k]
+        dot = np.float32(0.0)
+        for k in range(dim):
+            dot += lw[k] * lc[k]
+        diff = dot + bw[r] + bc[c] - np.float32(np.log(x))
+        fx = one if x >= x_max else np.float32((x / x_max) ** power)
+        fdiff = fx * diff
+        if not np.isfinite(fdiff):
+            bad += 1
+            continue
+        cost += 0.5 * np.float64(fdiff) * np.float64(diff)
+        fe = fdiff * eta  # clip(g, +-clip) * eta == clip(g * eta, +-clip * eta): one multiply
+        for k in range(dim):
+            yw[k] = _MAGIC - (GWi[r, k] >> 1)
+            yc[k] = _MAGIC - (GCi[c, k] >> 1)
+        for k in range(dim):
+            v = GW[r, k]
+            t = fw[k]
+            t = t * (three_halves - half * v * t * t)
+            t = t * (three_halves - half * v * t * t)
+            g = min(max(fe * lc[k], -ce), ce)
+            W[r, k] = lw[k] - g * t
+            GW[r, k] = v + g * g
+        for k in range(dim):
+            v = GC[c, k]
+            t = fc[k]
+            t = t * (three_halves - half * v * t * t)
+            t = t * (three_halves - half * v * t * t)
+            g = min(max(fe * lw[k], -ce), ce)
+            C[c, k] = lc[k] - g * t
+            GC[c, k] = v + g * g
+        bw[r] -= fdiff / np.sqrt(gbw[r])
+        bc[c] -= fdiff / np.sqrt(gbc[c])
+        gbw[r] += fdiff * fdiff
+        gbc[c] += fdiff * fdiff
+    return cost, bad, outside
 
 
 # ---- the model ------------------------------------------------------------------------------
-def _entries(matrix):
-    """CSR -> (rows int32, cols int32, vals float32) of the positive entries.
+class _Entries:
+    """The non-zeros, shuffled, in a private scratch file of 12-byte records.
 
-    ``matrix`` has been checked (:func:`wordvec.cooccur_file.validate_cooccurrence`): the kernels
-    index the vectors with these rows and columns unchecked.
+    Two passes in bounded memory: each batch handed to :meth:`add` is split among ``K`` bucket
+    files, a bucket drawn uniformly at random for every entry (``K`` from the bound given to
+    :meth:`start`, so that a bucket is about ``BUCKET_BYTES``); :meth:`finish` then loads one
+    bucket at a time, shuffles it (Fisher–Yates) and appends it to ``entries.bin``, deleting the
+    bucket. Together that is a uniformly random order of all entries (for the seed's stream),
+    holding one batch or one bucket in memory. The folder (in ``TMPDIR``, private, named with
+    the owner tag so a later run removes it if this process is killed) goes with :meth:`close`.
+    """
+
+    def __init__(self, state, tmpdir=None):
+        tmp = tmpdir or tempfile.gettempdir()
+        scratch_names.clean_stale(tmp, SCRATCH_PREFIX + "{tag}-[A-Za-z0-9_]+")
+        self.hint = diskio.scratch_hint(tmp)
+        self.folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{scratch_names.tag()}-", dir=tmp)
+        self.path = os.path.join(self.folder, "entries.bin")
+        self.state = state
+        self.n = 0
+        self.sizes = None
+        self._out = None
+
+    def start(self, bound):
+        k = max(1, math.ceil(bound * RECORD / BUCKET_BYTES))
+        self.sizes = np.zeros(k, dtype=np.int64)
+        self._counts = np.zeros(k, dtype=np.int64)
+
+    def _bucket(self, b):
+        return os.path.join(self.folder, f"bucket{b}.bin")
+
+    def add(self, rows, cols, vals):
+        n, k = len(rows), len(self.sizes)
+        if self._out is None or len(self._out) < n:
+            self._out = np.empty((n, 3), dtype=np.int32)
+        out = self._out[:n]
+        _scatter(rows, cols, vals, k, self.state, out, self._counts)
+        at = 0
+        with diskio.writing(f"the shuffled co-occurrences in {self.folder}", self.hint):
+            for b, m in enumerate(self._counts.tolist()):
+                if m:
+                    with open(self._bucket(b), "ab") as f:
+                        out[at:at + m].tofile(f)
+                    at += m
+        self.sizes += self._counts
+        self.n += n
+
+    def finish(self):
+        """Shuffle each bucket into ``entries.bin``; returns the number of entries."""
+        self._out = None
+        with diskio.writing(f"the shuffled co-occurrences in {self.folder}", self.hint):
+            with open(self.path, "wb") as dst:
+                for b, m in enumerate(self.sizes.tolist()):
+                    if not m:
+                        continue
+                    rec = np.fromfile(self._bucket(b), dtype=np.int32)
+                    if rec.shape[0] != 3 * m:
+                        raise WordvecError(f"{self._bucket(b)}: scratch file changed under us")
+                    rec = rec.reshape(m, 3)
+                    _shuffle(rec, self.state)
+                    rec.tofile(dst)
+                    del rec
+                    os.remove(self._bucket(b))
+        if os.path.getsize(self.path) != self.n * RECORD:
+            raise WordvecError(f"{self.path}: scratch file changed under us")
+        return self.n
+
+    def reader(self):
+        """A new unbuffered handle on ``entries.bin`` (one per thread: each seeks its own)."""
+        return open(self.path, "rb", buffering=0)
+
+    def close(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _stream_matrix(matrix, sink):
+    """Hand a CSR matrix's positive entries to ``sink`` a block of rows at a time.
+
+    ``matrix`` has been checked (:func:`wordvec.cooccur_file.validate_cooccurrence`).
     """
     m = matrix.tocsr()
     if m.shape[0] >= 2**31:
         raise WordvecError(f"a vocabulary of {m.shape[0]:,} words is too large for GloVe")
-    counts = np.diff(m.indptr)
-    rows = np.repeat(np.arange(m.shape[0], dtype=np.int32), counts)
-    cols = m.indices.astype(np.int32, copy=True)
-    vals = m.data.astype(np.float32)
-    keep = vals > 0
-    if not keep.all():
-        rows, cols, vals = rows[keep], cols[keep], vals[keep]
-    return rows, cols, vals
+    sink.start(m.nnz)
+    indptr = m.indptr
+    r = 0
+    while r < m.shape[0]:
+        # the rows from r whose entries fit in a batch (at least one row)
+        end = int(np.searchsorted(indptr, indptr[r] + MATRIX_BATCH, side="right")) - 1
+        end = min(max(end, r + 1), m.shape[0])
+        lo, hi = int(indptr[r]), int(indptr[end])
+        rows = np.repeat(np.arange(r, end, dtype=np.int32), np.diff(indptr[r:end + 1]))
+        cols = m.indices[lo:hi].astype(np.int32)
+        vals = m.data[lo:hi].astype(np.float32)
+        keep = vals > 0
+        if not keep.all():
+            rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        if len(rows):
+            sink.add(rows, cols, vals)
+        r = end
+
+
+def _read_records(f, offset, buf):
+    """Fill ``buf`` (records) from ``f`` at byte ``offset``."""
+    view = memoryview(buf).cast("B")
+    f.seek(offset)
+    got = 0
+    while got < len(view):
+        n = f.readinto(view[got:])
+        if not n:
+            raise WordvecError("the shuffled co-occurrence scratch file ended early (changed "
+                               "under us?)")
+        got += n
 
 
 def _uniform(rng, shape, dim):
@@ -160,7 +305,8 @@ class GloVe(Model):
     of squared gradients ``GW``, ``GC``, ``gbw``, ``gbc`` (all saved, so training continues
     with its accumulators). Continuing counts the new text's co-occurrences and fits them.
     Each epoch visits jobs of ``STEP_BLOCKS`` blocks of the (once shuffled) non-zeros in a fresh
-    random order, on the shared job runner (:func:`wordvec.training.run_jobs`).
+    random order, on the shared job runner (:func:`wordvec.training.run_jobs`), reading them
+    from the scratch file (:class:`_Entries`), which is removed when training ends.
     """
 
     schema = GLOVE
@@ -214,7 +360,7 @@ class GloVe(Model):
                                "load_seconds": round(time.perf_counter() - t0, 3)}
 
     def _setup(self, enc, epochs):
-        from .cooccur import count_cooccurrence
+        from .cooccur import stream_cooccurrence
         from .training import Plan
         p = self.params
         t0 = time.perf_counter()
@@ -226,24 +372,29 @@ class GloVe(Model):
             matrix, vocab, stats = matrix
             if list(vocab.words) != list(self.vocab.words):
                 raise WordvecError("the co-occurrence matrix's vocabulary differs from the model's")
+        from .rng import seed_state
+        entries = self._entries = _Entries(
+            seed_state(p["seed"], 0x610E, *([self.runs] if self.runs else [])))
+        counting = matrix is None
+        if not counting:
+            _stream_matrix(matrix, entries)
+            del matrix
         else:
             stats = {}
             check_trainable(enc, "nothing to train: no co-occurrences")
-            matrix = count_cooccurrence(enc, window=p["window"], symmetric=p["symmetric"],
-                                        distance_weighting=p["distance_weighting"],
-                                        memory_gb=p["memory_gb"], threads=p["threads"],
-                                        progress=self._progress)
+            counted = stream_cooccurrence(enc, entries, window=p["window"],
+                                          symmetric=p["symmetric"],
+                                          distance_weighting=p["distance_weighting"],
+                                          memory_gb=p["memory_gb"], threads=p["threads"],
+                                          progress=self._progress)
+            stats.update({f"count_{k}": v for k, v in counted.items() if k != "nonzeros"})
+        nnz = entries.finish()
+        if counting:
             stats["count_seconds"] = round(time.perf_counter() - t0, 3)
-            stats.update({f"count_{k}": v for k, v in getattr(matrix, "count_stats", {}).items()})
-        rows, cols, vals = _entries(matrix)
-        del matrix
-        nnz = len(rows)
         if nnz == 0:
             raise WordvecError("no co-occurrences to train on (every sentence has a single word?)")
         stats["nonzeros"] = nnz
         self._setup_stats = stats
-        from .rng import seed_state
-        _shuffle(rows, cols, vals, seed_state(p["seed"], 0x610E, *([self.runs] if self.runs else [])))
         n_blocks = (nnz + BLOCK - 1) // BLOCK
         bounds = np.append(np.arange(0, n_blocks, STEP_BLOCKS), n_blocks).astype(np.int64)
         sizes = np.minimum(bounds[1:] * BLOCK, nnz) - bounds[:-1] * BLOCK
@@ -256,11 +407,22 @@ class GloVe(Model):
         consts = (f32(p["x_max"]), f32(p["power"]), f32(p["alpha"]), f32(GRAD_CLIP))
         W, C, bw, bc, GW, GC, gbw, gbc = (getattr(self, k) for k in self.state)
         alpha = p["alpha"]
+        readers = self._readers = {}  # slot -> (file, record buffer): one per thread
+        job_records = STEP_BLOCKS * BLOCK
 
         def job(first, last, rng, progress, slot, schedule):
-            blocks = np.arange(first, last, dtype=np.int64)
-            cost, bad = _epoch(rows, cols, vals, blocks, W, C, bw, bc, GW, GC, gbw, gbc, *consts)
+            if slot not in readers:
+                readers[slot] = (entries.reader(), np.empty((job_records, 3), dtype=np.int32))
+            f, buf = readers[slot]
             n = min(last * BLOCK, nnz) - first * BLOCK
+            rec = buf[:n]
+            _read_records(f, first * BLOCK * RECORD, rec)
+            vals = rec.view(np.float32)[:, 2]
+            cost, bad, outside = _epoch(rec[:, 0], rec[:, 1], vals, W, C, bw, bc, GW, GC, gbw,
+                                        gbc, *consts)
+            if outside:
+                raise WordvecError(f"the shuffled co-occurrence scratch file holds {outside:,} "
+                                   "entries outside the vocabulary (changed under us?)")
             if bad or not np.isfinite(cost):
                 raise WordvecError(f"GloVe diverged ({bad:,} non-finite updates): lower --alpha "
                                    f"(now {alpha}) or --x-max")
@@ -273,8 +435,17 @@ class GloVe(Model):
 
     def _run(self, enc, epochs, *, progress, checkpoint, phase, corpus):
         self._progress = progress
-        stats = super()._run(enc, epochs, progress=progress, checkpoint=checkpoint, phase=phase,
-                             corpus=corpus)
+        self._entries, self._readers = None, {}
+        try:
+            stats = super()._run(enc, epochs, progress=progress, checkpoint=checkpoint,
+                                 phase=phase, corpus=corpus)
+        finally:
+            for f, _ in self._readers.values():
+                f.close()
+            self._readers = {}
+            if self._entries is not None:
+                self._entries.close()
+                self._entries = None
         stats.update(self._setup_stats)
         stats["loss"] = stats["loss_per_epoch"]
         stats["train_seconds"] = stats["wall_seconds"]
