@@ -82,7 +82,10 @@ def run_json(code, *args, env=None):
     """Run ``python -c code args`` in a fresh process; return (its JSON result, peak RSS in MB).
 
     The child prints one JSON object on its last stdout line. Peak RSS is the child's own
-    high-water mark (:func:`peak_rss_mb`), so each tool is measured alone.
+    high-water mark (:func:`peak_rss_mb`), so each tool is measured alone, unless the child
+    reports ``peak_rss_mb`` itself (read before its evaluation, or a C tool's own peak): that
+    figure is kept. (Until December 2026 it was overwritten here, so Stanford GloVe's peak
+    was reported as that of the Python process that ran it and evaluated its vectors.)
     """
     wrapper = (
         "import json, sys\n"
@@ -90,7 +93,7 @@ def run_json(code, *args, env=None):
         f"{code}\n"
         "from _common import peak_rss_mb\n"
         "out = main(*sys.argv[1:])\n"
-        "out['peak_rss_mb'] = peak_rss_mb()\n"
+        "out.setdefault('peak_rss_mb', peak_rss_mb())\n"
         "print(json.dumps(out))\n"
     )
     proc = subprocess.run([sys.executable, "-c", wrapper, *map(str, args)], capture_output=True,

@@ -173,3 +173,65 @@ def test_growing_hash_table_equals_brute_force(monkeypatch):
     finally:
         V = saved
     assert np.array_equal(m.toarray(), expected)
+
+
+class _Collect:
+    """A sink that keeps every batch (copies: the batches are views of reused buffers)."""
+
+    def __init__(self):
+        self.bound, self.batches = None, []
+
+    def start(self, bound):
+        self.bound = bound
+
+    def add(self, rows, cols, vals):
+        assert rows.dtype == cols.dtype == np.int32 and vals.dtype == np.float32
+        self.batches.append((rows.copy(), cols.copy(), vals.copy()))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("memory_gb", [4.0, 1e-6])
+def test_streamed_non_zeros_are_the_matrix(corpus, monkeypatch, threads, memory_gb):
+    """GloVe's stream (no matrix built) hands over exactly the matrix's entries, each once,
+    rounded to float32, spilled or not; batches of whole rows within the batch size."""
+    from wordvec import cooccur as co
+    monkeypatch.setattr(co, "EMIT_BATCH", 64)  # several batches (a row has at most V = 40)
+    monkeypatch.setattr(co, "MIN_WINDOW", 3)  # spilled chunks read 3 pairs at a time
+    monkeypatch.setattr(co, "WINDOWS_BYTES", 0)
+    refills = []
+    real_refill = co._Windows.refill
+
+    def refill(self):
+        refills.append(1)
+        real_refill(self)
+    monkeypatch.setattr(co._Windows, "refill", refill)
+    ref = count_cooccurrence(corpus, window=5, threads=1, progress=False)
+    sink = _Collect()
+    stats = co.stream_cooccurrence(corpus, sink, window=5, threads=threads, memory_gb=memory_gb,
+                                   progress=False)
+    if memory_gb < 1:
+        assert stats["spills"] >= 2 and len(refills) > 20  # windows ran dry mid-row too
+    assert len(sink.batches) > 2 and all(len(b[0]) <= 64 for b in sink.batches)
+    rows = np.concatenate([b[0] for b in sink.batches])
+    cols = np.concatenate([b[1] for b in sink.batches])
+    vals = np.concatenate([b[2] for b in sink.batches])
+    assert stats["nonzeros"] == len(rows) == ref.nnz <= sink.bound
+    got = sp.csr_matrix((vals, (rows, cols)), shape=ref.shape)  # duplicates would be summed
+    assert got.nnz == ref.nnz
+    assert np.array_equal(got.toarray(), ref.toarray().astype(np.float32))
+    per_batch = [set(b[0].tolist()) for b in sink.batches]  # whole rows: no row in two batches
+    assert sum(map(len, per_batch)) == len(set().union(*per_batch))
+
+
+@pytest.mark.parametrize("memory_gb", [0.5, 1.0, 4.0, 16.0])
+@pytest.mark.parametrize("nparts", [1, 2, 8])
+def test_budget_bounds_the_accumulators_with_their_transients(memory_gb, nparts):
+    """--memory is the whole step's soft limit: dense block plus every thread's table at its
+    largest, a doubling's old half included, stay within ACCUMULATOR_SHARE of it."""
+    from wordvec import cooccur as co
+    n_words = 60_000
+    dense_cells, first, most = co._plan(n_words, memory_gb, nparts, min_slots=1000)
+    peak = dense_cells * 8 + nparts * most * 16 * 1.5
+    assert peak <= memory_gb * (1 << 30) * co.ACCUMULATOR_SHARE
+    assert most * 16 * 1.5 * nparts > memory_gb * (1 << 30) * co.ACCUMULATOR_SHARE / 4  # used
+    assert first <= most

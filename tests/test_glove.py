@@ -1,5 +1,7 @@
 """GloVe trainer: loss decreases, planted topics are learned, files round trip, bad input refused."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,66 @@ def test_no_pairs_refused():
             train_glove(c, progress=False)
     finally:
         c.close()
+
+
+def test_shuffled_entries_file_is_a_permutation(tmp_path, monkeypatch):
+    """The scratch file GloVe trains from holds every entry once, in an order that is a
+    seeded shuffle (same seed, same order; another seed, another), through several buckets;
+    the folder goes with close()."""
+    from wordvec import glove as G
+    from wordvec.rng import seed_state
+    monkeypatch.setattr(G, "BUCKET_BYTES", 12 * 500)  # 2,000 entries: at least 4 buckets
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, 50, 2000).astype(np.int32)
+    cols = rng.integers(0, 50, 2000).astype(np.int32)
+    vals = np.arange(1, 2001, dtype=np.float32)  # unique: identifies each entry
+
+    def build(seed):
+        e = G._Entries(seed_state(seed), tmpdir=str(tmp_path))
+        e.start(len(rows))
+        assert len(e.sizes) >= 4
+        for lo in range(0, 2000, 300):  # several batches
+            e.add(rows[lo:lo + 300], cols[lo:lo + 300], vals[lo:lo + 300])
+        assert e.finish() == 2000
+        rec = np.fromfile(e.path, dtype=np.int32).reshape(-1, 3)
+        e.close()
+        assert not os.path.exists(e.folder)
+        return rec
+
+    a, b, c = build(1), build(1), build(2)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    v = a[:, 2].copy().view(np.float32)
+    order = np.argsort(v)
+    assert np.array_equal(v[order], vals)  # each entry once
+    assert np.array_equal(a[order, 0], rows) and np.array_equal(a[order, 1], cols)
+    # shuffled across the whole file, not within batches: entries of the first batch land
+    # everywhere (a within-batch shuffle would keep them in the first 300 records)
+    where = np.flatnonzero(v <= 300)
+    assert where.max() > 1500 and where.min() < 500
+    assert os.listdir(tmp_path) == []
+
+
+def test_records_outside_the_vocabulary_are_refused_by_the_kernel():
+    """The records come back from disk: the kernel skips and counts an out-of-range row or
+    column instead of writing outside the arrays."""
+    from wordvec import glove as G
+    f32 = np.float32
+    W, C = np.zeros((2, 3), f32), np.zeros((2, 3), f32)
+    bw, bc = np.zeros(2, f32), np.zeros(2, f32)
+    GW, GC, gbw, gbc = np.ones((2, 3), f32), np.ones((2, 3), f32), np.ones(2, f32), np.ones(2, f32)
+    rows = np.array([0, 2, -1, 1], np.int32)
+    cols = np.array([1, 0, 1, 5], np.int32)
+    vals = np.array([5.0, 5.0, 5.0, 5.0], f32)
+    cost, bad, outside = G._epoch(rows, cols, vals, W, C, bw, bc, GW, GC, gbw, gbc, f32(100),
+                                  f32(0.75), f32(0.05), f32(100))
+    assert outside == 3 and bad == 0
+    assert bw[0] != 0 and bw[1] == 0 and bc[1] != 0 and bc[0] == 0  # only (0, 1) trained
+
+
+def test_training_leaves_no_scratch(tmp_path, monkeypatch, corpus):
+    """The shuffled entries live in TMPDIR only while training runs."""
+    import tempfile
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    train_glove(corpus, dim=8, epochs=2, threads=2, progress=False)
+    assert [n for n in os.listdir(tmp_path) if n.startswith("wordvec-glove-")] == []

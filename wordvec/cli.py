@@ -465,7 +465,8 @@ def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json):
 @click.option("--distance-weighting/--no-distance-weighting", default=True, show_default=True,
               help="Weight a co-occurrence at distance d by 1/d (GloVe).")
 @click.option("--memory", default=4.0, show_default=True, type=float, callback=_positive_finite,
-              help="Memory budget in GB; beyond it, chunks spill to disk.")
+              help="Soft memory limit in GB, as Stanford's -memory: the counters take at most "
+                   "a fifth of it; beyond, sorted chunks spill to disk.")
 @click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
 @click.option("--max-vocab", type=Count, help="Keep at most this many words.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")

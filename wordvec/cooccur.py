@@ -17,21 +17,28 @@ Bounded memory (Stanford's design, tuned). Ids are in descending frequency. A pa
 * the hot block if both words are among the 512 most frequent: 2 MB of int64 that stay in
   cache and take about half of all additions on English text;
 * else the dense block: row ``r`` keeps its first ``min(V, P // (r + 1))`` columns in a flat
-  int64 array (a quarter of ``memory_gb``, at most 256 MB, ``P`` as large as that allows);
+  int64 array (a quarter of the accumulators' share, at most 256 MB, ``P`` as large as that
+  allows);
 * else an open-addressing hash table (uint64 key ``row << 32 | col`` -> int64) that starts small
   and doubles up to its share of the budget. A table at its maximum and 70 % full is sorted in
   place and appended to a spill file as a sorted chunk, then emptied.
 
+``memory_gb`` is a soft limit for the whole step, as Stanford's ``-memory``: the hot, dense and
+hash accumulators take at most ``ACCUMULATOR_SHARE`` (a fifth) of it at their peak, a table's
+doubling included; the rest is left to the process's fixed cost and the merge.
+
 At the end the hot block is added into the dense rows and the chunks are merged (k-way, two
-passes: row lengths, then values) straight into the CSR arrays; the dense block supplies each
-row's first columns, the chunks the rest, which never overlap. With ``threads > 1`` each thread
-owns the rows ``r % threads == t`` (its own hash table and spill chunks; the hot and dense
-blocks are shared but their rows are disjoint), so no locks are needed.
+passes: row lengths, then values) straight into the CSR arrays (:func:`count_cooccurrence`),
+or row by row into batches handed to a consumer (:func:`stream_cooccurrence`: GloVe, which
+never holds the matrix; the spilled chunks are read through small windows, 16 MB in all).
+The dense block supplies each row's first columns, the chunks the rest, which never overlap.
+With ``threads > 1`` each thread owns the rows ``r % threads == t`` (its own hash table and
+spill chunks; the hot and dense blocks are shared but their rows are disjoint), so no locks
+are needed.
 """
 
 import contextlib
 import math
-import mmap
 import os
 import shutil
 import tempfile
@@ -54,8 +61,10 @@ MAX_LOAD = 0.7
 CHUNK_TOKENS = 1 << 20  # tokens per kernel call: progress moves, and a stop is seen, per call
 HOT_WORDS = 512
 DENSE_MAX_BYTES = 256 << 20
-ACCUMULATOR_SHARE = 0.4  # of --memory: the hot, dense and hash accumulators at their peak
+ACCUMULATOR_SHARE = 0.2  # of --memory: the hot, dense and hash accumulators at their peak
 INITIAL_SLOTS = 1 << 16
+WINDOWS_BYTES = 16 << 20  # a part's read windows over its spilled chunks, all together
+MIN_WINDOW = 1024  # entries per window at least
 EMIT_BATCH = 1 << 20  # non-zeros per batch handed to a stream's sink (whole rows)
 SCRATCH_PREFIX = "wordvec-cooccur-"
 SCRATCH_PATTERN = SCRATCH_PREFIX + "{tag}-[A-Za-z0-9_]+"  # for scratch.clean_stale
@@ -274,47 +283,58 @@ def _merge(keys, vals, bounds, part, nparts, n_rows, dense, dstart, dwidth, indp
 
 
 @njit(cache=True, nogil=True)
-def _emit(keys, vals, bounds, pos, part, nparts, r, n_rows, dense, dstart, dwidth, out_r, out_c,
-          out_v, scale):
-    """The non-zeros of ``part``'s rows from row ``r`` on, whole rows, into ``out_*``.
+def _emit(wk, wv, wpos, wlen, more, part, nparts, r, dense_done, n, n_rows, dense, dstart, dwidth,
+          out_r, out_c, out_v, scale):
+    """The non-zeros of ``part``'s rows from row ``r`` on into ``out_*`` from index ``n``.
 
     As :func:`_merge` (the dense row's columns, then the merged chunks' keys of the row, which
-    come after it), advancing the chunk cursors ``pos``. Stops before a row that might not fit
-    (a row has at most ``n_rows`` non-zeros); returns (the next row, entries written).
+    come after it), but the chunks are read through windows: chunk ``i``'s next keys and values
+    are ``wk[i, wpos[i]:wlen[i]]`` and ``wv[...]``, and ``more[i]`` says whether its file holds
+    more after them. A row is started only if it fits (a row has at most ``n_rows``
+    non-zeros). Returns ``(r, dense_done, n, status)`` to continue from: status 0 when every
+    row is done; 1 when the buffer is full (hand ``out_*[:n]`` over, continue with n = 0); 2
+    when a window ran dry with more in its file (refill it, continue as returned).
     """
-    nchunks = bounds.shape[0] - 1
+    k = wk.shape[0]
     cap = out_r.shape[0]
-    n = 0
     while r < n_rows and r % nparts != part:
         r += 1
-    while r < n_rows and n + n_rows <= cap:
-        base = dstart[r]
-        for c in range(dwidth[r]):
-            v = dense[base + c]
-            if v != 0:
-                out_r[n] = r
-                out_c[n] = c
-                out_v[n] = np.float32(v / scale)
-                n += 1
+    while r < n_rows:
+        if not dense_done:
+            if n + n_rows > cap:
+                return r, False, n, 1
+            base = dstart[r]
+            for c in range(dwidth[r]):
+                v = dense[base + c]
+                if v != 0:
+                    out_r[n] = r
+                    out_c[n] = c
+                    out_v[n] = np.float32(v / scale)
+                    n += 1
+            dense_done = True
         while True:
             best = EMPTY
-            for i in range(nchunks):
-                if pos[i] < bounds[i + 1] and keys[pos[i]] < best:
-                    best = keys[pos[i]]
+            for i in range(k):
+                if wpos[i] < wlen[i]:
+                    if wk[i, wpos[i]] < best:
+                        best = wk[i, wpos[i]]
+                elif more[i]:
+                    return r, True, n, 2
             if best == EMPTY or np.int64(best >> np.uint64(32)) != r:
                 break
             total = np.int64(0)
-            for i in range(nchunks):
-                while pos[i] < bounds[i + 1] and keys[pos[i]] == best:
-                    total += vals[pos[i]]
-                    pos[i] += 1
+            for i in range(k):  # a key is unique within a chunk: one step per chunk at most
+                if wpos[i] < wlen[i] and wk[i, wpos[i]] == best:
+                    total += wv[i, wpos[i]]
+                    wpos[i] += 1
             if total != 0:
                 out_r[n] = r
                 out_c[n] = np.int32(best & np.uint64(0xFFFFFFFF))
                 out_v[n] = np.float32(total / scale)
                 n += 1
         r += nparts
-    return r, n
+        dense_done = False
+    return r, False, n, 0
 
 
 # ---- sizing ---------------------------------------------------------------------------------
@@ -363,7 +383,7 @@ def _plan(n_words, memory_gb, nparts, min_slots):
     most DENSE_MAX_BYTES: the frequent rows it serves are what matters, and a larger block only
     costs page faults and merge time. Each thread's hash table (16 B per slot) starts small and
     doubles up to its share of the rest (a doubling briefly holds the old table, half the size,
-    beside the new: 1.5x); only a table at its maximum spills. (The CSR matrix that
+    beside the new: 1.5x; threads take turns to double); only a table at its maximum spills. (The CSR matrix that
     :func:`count_cooccurrence` returns, 12 B per non-zero, is outside the budget: it is the
     result.) A table always holds at least ``min_slots`` (one longest sentence's pairs).
     """
@@ -409,25 +429,28 @@ def stream_cooccurrence(corpus, sink, window=10, symmetric=True, distance_weight
     """
     with _counted(corpus, window, symmetric, distance_weighting, memory_gb, threads, progress,
                   tmpdir) as c:
-        sources = [p.chunks() for p in c.parts]
-        bound = int(np.count_nonzero(c.dense)) + sum(int(b[-1]) for _, _, b in sources)
+        bound = int(np.count_nonzero(c.dense)) + sum(p.n_chunked() for p in c.parts)
         sink.start(bound)
         cap = max(EMIT_BATCH, c.n_words)
         out_r = np.empty(cap, np.int32)
         out_c = np.empty(cap, np.int32)
         out_v = np.empty(cap, np.float32)
         total = 0
-        for p, (k, v, b) in zip(c.parts, sources):
-            pos = b[:-1].copy()
-            r = 0
-            while r < c.n_words:
-                r, n = _emit(k, v, b, pos, p.part, p.nparts, r, c.n_words, c.dense, c.dstart,
-                             c.dwidth, out_r, out_c, out_v, float(c.scale))
-                if n:
-                    sink.add(out_r[:n], out_c[:n], out_v[:n])
-                    total += n
-                p.release(b, pos)
-        del sources
+        for p in c.parts:
+            with _Windows(p) as w:
+                r, dense_done, n, status = 0, False, 0, 2
+                while status:
+                    r, dense_done, n, status = _emit(
+                        w.keys, w.vals, w.pos, w.len, w.more, p.part, p.nparts, r, dense_done, n,
+                        c.n_words, c.dense, c.dstart, c.dwidth, out_r, out_c, out_v,
+                        float(c.scale))
+                    if status == 2:
+                        w.refill()
+                    elif n:  # the buffer is full, or the part is done
+                        sink.add(out_r[:n], out_c[:n], out_v[:n])
+                        total += n
+                        n = 0
+            p.final = None
         stats = dict(c.stats, nonzeros=total)
         return stats
 
@@ -475,7 +498,9 @@ def _counted(corpus, window, symmetric, distance_weighting, memory_gb, threads, 
         folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{scratch_names.tag()}-", dir=tmp)
         hint = diskio.scratch_hint(tmp)
         bar = _bar(progress, corpus.n_tokens)  # each thread scans every token: 1/nparts each
-        parts = [_Part(p, nparts, slots, max_slots, folder, stop, hint) for p in range(nparts)]
+        grow_lock = threading.Lock()
+        parts = [_Part(p, nparts, slots, max_slots, folder, stop, hint, grow_lock)
+                 for p in range(nparts)]
         errors = []
 
         def run(part):
@@ -505,7 +530,7 @@ def _counted(corpus, window, symmetric, distance_weighting, memory_gb, threads, 
                  "hash_slots": max(p.slots for p in parts), "threads": nparts, "scale": scale}
         yield _Counted(parts, n_words, dense, dstart, dwidth, scale, stats)
         for p in parts:
-            p.final, p.maps = None, ()
+            p.final = None
     finally:
         # Tell the workers to stop and wait for them (each stops within one chunk of sentences)
         # BEFORE the folder goes: no spill may be written after it is removed.
@@ -528,8 +553,9 @@ class _Stopped(Exception):
 class _Part:
     """One thread's share of the rows: its hash table and its spill file of sorted chunks."""
 
-    def __init__(self, part, nparts, slots, max_slots, folder, stop=None, hint=""):
+    def __init__(self, part, nparts, slots, max_slots, folder, stop=None, hint="", grow_lock=None):
         self.part, self.nparts = part, nparts
+        self.grow_lock = grow_lock if grow_lock is not None else threading.Lock()
         self.stop = stop if stop is not None else threading.Event()
         self.hint = hint
         self.max_slots = max_slots
@@ -540,7 +566,6 @@ class _Part:
         self.bounds = [0]
         self.spills = 0
         self.final = None  # (keys, vals) held in memory when nothing was spilled
-        self.maps = ()  # the spill files' memory maps while they are merged
 
     def count(self, ids, offsets, window, symmetric, weights, hot, dense, dstart, dwidth, bar):
         n_sent = len(offsets) - 1
@@ -582,10 +607,14 @@ class _Part:
     def full(self):
         """The table is at its load limit: double it if the budget allows, else spill."""
         if self.slots < self.max_slots:
-            keys, vals = self.keys, self.vals
-            self._table(self.slots * 2)
-            self.state[0] = 0
-            _rehash(keys, vals, self.keys, self.vals, self.shift, self.state)
+            # one doubling at a time across threads: each briefly holds its old table beside
+            # the new, and two at once would raise the peak by another half table
+            with self.grow_lock:
+                keys, vals = self.keys, self.vals
+                self._table(self.slots * 2)
+                self.state[0] = 0
+                _rehash(keys, vals, self.keys, self.vals, self.shift, self.state)
+                keys = vals = None  # noqa: F841 - freed before another thread may grow
         else:
             self.spill()
 
@@ -607,35 +636,73 @@ class _Part:
     def chunks(self):
         if self.final is not None:
             return self.final[0], self.final[1], np.array([0, len(self.final[0])], np.int64)
-        self.maps = [_map(self.path_k), _map(self.path_v)]
-        keys = np.frombuffer(self.maps[0], dtype=np.uint64) if self.maps[0] else _NONE_U64
-        vals = np.frombuffer(self.maps[1], dtype=np.int64) if self.maps[1] else _NONE_I64
+        keys = np.memmap(self.path_k, dtype=np.uint64, mode="r")
+        vals = np.memmap(self.path_v, dtype=np.int64, mode="r")
         return keys, vals, np.array(self.bounds, dtype=np.int64)
 
-    def release(self, bounds, pos):
-        """Drop the mapped pages of the spilled chunks already merged (``bounds[i]`` to
-        ``pos[i]``) from this process: read once, they would otherwise stay in its RSS."""
-        for mm in self.maps:
-            if mm is None or _DONTNEED is None:
-                continue
-            for i in range(len(bounds) - 1):
-                lo = -(-int(bounds[i]) * 8 // mmap.PAGESIZE) * mmap.PAGESIZE
-                hi = int(pos[i]) * 8 // mmap.PAGESIZE * mmap.PAGESIZE
-                if hi > lo:
-                    mm.madvise(_DONTNEED, lo, hi - lo)
+    def n_chunked(self):
+        """How many (key, value) pairs the part holds outside the dense block (with repeats)."""
+        return len(self.final[0]) if self.final is not None else int(self.bounds[-1])
 
 
-_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
-_NONE_U64 = np.zeros(0, np.uint64)
-_NONE_I64 = np.zeros(0, np.int64)
+class _Windows:
+    """A part's sorted chunks seen through small windows read from its spill files.
+
+    The k-way merge of :func:`_emit` needs every chunk's next keys; reading them into windows
+    of bounded size (``WINDOWS_BYTES`` for all chunks together) keeps the merge's memory small
+    however many chunks there are (a memory map would keep each chunk's read pages, and the
+    pages the kernel maps ahead, in the process). An unspilled part is one window: its table.
+    """
+
+    def __init__(self, part):
+        self.files = []
+        if part.final is not None:
+            keys, vals = part.final
+            self.keys, self.vals = keys.reshape(1, -1), vals.reshape(1, -1)
+            self.pos = np.zeros(1, np.int64)
+            self.len = np.array([len(keys)], np.int64)
+            self.more = np.zeros(1, np.bool_)
+            return
+        bounds = np.array(part.bounds, dtype=np.int64)
+        k = len(bounds) - 1
+        width = max(MIN_WINDOW, WINDOWS_BYTES // (16 * max(k, 1)))
+        self.keys = np.empty((k, width), np.uint64)
+        self.vals = np.empty((k, width), np.int64)
+        self.pos = np.zeros(k, np.int64)
+        self.len = np.zeros(k, np.int64)
+        self.next, self.end = bounds[:-1].copy(), bounds[1:].copy()
+        self.more = self.next < self.end
+        self.files = [open(part.path_k, "rb", buffering=0), open(part.path_v, "rb", buffering=0)]
+        self.refill()
+
+    def refill(self):
+        """Read the next keys and values of every chunk whose window is used up."""
+        for i in np.flatnonzero((self.pos >= self.len) & self.more).tolist():
+            m = int(min(self.keys.shape[1], self.end[i] - self.next[i]))
+            for f, win in zip(self.files, (self.keys, self.vals)):
+                _read_exactly(f, int(self.next[i]) * 8, win[i, :m])
+            self.next[i] += m
+            self.pos[i], self.len[i] = 0, m
+            self.more[i] = self.next[i] < self.end[i]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for f in self.files:
+            f.close()
 
 
-def _map(path):
-    """A read-only memory map of a spill file (None when it is empty)."""
-    with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
-            return None
-        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+def _read_exactly(f, offset, out):
+    view = memoryview(out).cast("B")
+    f.seek(offset)
+    got = 0
+    while got < len(view):
+        m = f.readinto(view[got:])
+        if not m:
+            raise WordvecError(f"{f.name}: a co-occurrence spill file ended early (changed "
+                               "under us?)")
+        got += m
 
 
 def _assemble(parts, n_words, dense, dstart, dwidth, scale):
@@ -657,7 +724,7 @@ def _assemble(parts, n_words, dense, dstart, dwidth, scale):
                data, True, float(scale))
     del sources
     for p in parts:
-        p.final, p.maps = None, ()
+        p.final = None
     m = sp.csr_matrix((data, indices, indptr.astype(idx_dtype)), shape=(n_words, n_words))
     return m
 

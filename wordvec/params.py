@@ -325,7 +325,8 @@ def _count_params(window, distance_weighting, memory_gb):
         Param("distance_weighting", "bool", distance_weighting,
               "Weight a co-occurrence at distance d by 1/d."),
         Param("memory_gb", "float", memory_gb,
-              "Memory budget for co-occurrence counting, in GB; beyond it, chunks spill to disk.",
+              "Soft memory limit for co-occurrence counting, in GB, as Stanford's -memory: the "
+              "counters take at most a fifth of it; beyond, sorted chunks spill to disk.",
               lo=0, lo_open=True, flag="--memory"),
         Param("cooccur", "path", None, "Reuse a matrix from 'wordvec cooccur' (no corpus needed).",
               none_ok=True, default_text="count from the corpus"),
