@@ -32,6 +32,7 @@ from . import scratch as scratch_names
 from .errors import WordvecError
 from .model import Model
 from .params import GLOVE
+from .prefetch import prefetch_row
 from .training import check_trainable
 from .vectors import Vectors
 
@@ -42,6 +43,7 @@ BUCKET_BYTES = 64 << 20  # the shuffle holds one bucket of about this size at a 
 MATRIX_BATCH = 1 << 20  # non-zeros of a loaded matrix streamed at a time
 SCRATCH_PREFIX = "wordvec-glove-"
 GRAD_CLIP = 100.0
+AHEAD = 4  # entries ahead whose rows are prefetched
 _MAGIC = np.int32(0x5F3759DF)
 # fast-math without "no NaNs / no infinities", so the divergence guard (isfinite) stays
 _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -129,6 +131,14 @@ def _epoch(rows, cols, vals, W, C, bw, bc, GW, GC, gbw, gbc, x_max, power, eta, 
     ce = clip * eta
     n_words = W.shape[0]
     for e in range(n):
+        if e + AHEAD < n:  # start fetching a later entry's rows: random reads, memory-bound
+            ra = rows[e + AHEAD]
+            ca = cols[e + AHEAD]
+            if ra >= 0 and ra < n_words and ca >= 0 and ca < n_words:
+                prefetch_row(W, ra)
+                prefetch_row(GW, ra)
+                prefetch_row(C, ca)
+                prefetch_row(GC, ca)
         r = rows[e]
         c = cols[e]
         x = vals[e]
