@@ -56,11 +56,13 @@ kernel in this module with the helpers it inlines (see ``tests/conftest.py``).
 import numpy as np
 from numba import njit
 
+from .prefetch import prefetch_row
 from .rng import draw_alias, next_below, next_float
 from .training import current_lr
 
 MAX_EXP = 6.0
 TABLE_SIZE = 1024
+AHEAD = 3  # words ahead in the sentence whose rows are prefetched
 MAX_REDRAW = 16  # fastText NS: give up on a negative after this many draws equal to the target
 
 
@@ -351,6 +353,19 @@ def _cbow_hidden(W, sen, i, lo, hi, h, dim, mean, subwords, roff, rows):
     return nr
 
 
+@njit(inline="always", nogil=True)
+def _prefetch_word(W, C, word, subwords, roff, rows):
+    """fastText: start fetching a coming word's subword rows (random rows of a large bucket
+    table) and its output row, so their memory latency overlaps this centre's work. A hint: no
+    value changes. (word2vec: nothing; its rows are mostly in cache, and prefetching them
+    measured 0.99x sg and 1.03x CBOW training time, 3 runs each.)"""
+    if subwords is not None:
+        for p in range(roff[word], roff[word + 1]):
+            prefetch_row(W, rows[p])
+        if word < C.shape[0]:
+            prefetch_row(C, word)
+
+
 # ---- the two loops ----------------------------------------------------------------------------
 @njit(nogil=True, fastmath=True)
 def _skipgram(corpus, first, last, model, loss, sched, sig, subwords, shared, hs):
@@ -402,6 +417,8 @@ def _skipgram(corpus, first, last, model, loss, sched, sig, subwords, shared, hs
         sloss = np.float32(0.0)
         for i in range(n):
             w = sen[i]
+            if i + AHEAD < n:
+                _prefetch_word(W, C, sen[i + AHEAD], subwords, roff, rows)
             reduced = window - next_below(rng, window)
             lo = max(0, i - reduced)
             hi = min(n, i + reduced + 1)
@@ -504,6 +521,8 @@ def _cbow(corpus, first, last, model, loss, sched, sig, subwords, hs):
         sloss = np.float32(0.0)
         for i in range(n):
             w = sen[i]
+            if i + AHEAD < n:
+                _prefetch_word(W, C, sen[i + AHEAD], subwords, roff, rows)
             reduced = window - next_below(rng, window)
             lo = max(0, i - reduced)
             hi = min(n, i + reduced + 1)
