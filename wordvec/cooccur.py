@@ -383,9 +383,9 @@ def _plan(n_words, memory_gb, nparts, min_slots):
     most DENSE_MAX_BYTES: the frequent rows it serves are what matters, and a larger block only
     costs page faults and merge time. Each thread's hash table (16 B per slot) starts small and
     doubles up to its share of the rest (a doubling briefly holds the old table, half the size,
-    beside the new: 1.5x; threads take turns to double); only a table at its maximum spills. (The CSR matrix that
-    :func:`count_cooccurrence` returns, 12 B per non-zero, is outside the budget: it is the
-    result.) A table always holds at least ``min_slots`` (one longest sentence's pairs).
+    beside the new: 1.5x; threads take turns to double); only a table at its maximum spills.
+    (The CSR matrix that :func:`count_cooccurrence` returns, 12 B per non-zero, is outside the
+    budget: it is the result.) A table always holds at least ``min_slots`` (one longest sentence's pairs).
     """
     budget = int(memory_gb * (1 << 30) * ACCUMULATOR_SHARE)
     dense_cells = max(n_words, min(budget // 4, DENSE_MAX_BYTES) // 8)
@@ -680,7 +680,7 @@ class _Windows:
         for i in np.flatnonzero((self.pos >= self.len) & self.more).tolist():
             m = int(min(self.keys.shape[1], self.end[i] - self.next[i]))
             for f, win in zip(self.files, (self.keys, self.vals)):
-                _read_exactly(f, int(self.next[i]) * 8, win[i, :m])
+                diskio.read_exactly(f, int(self.next[i]) * 8, win[i, :m], f"spill file {f.name}")
             self.next[i] += m
             self.pos[i], self.len[i] = 0, m
             self.more[i] = self.next[i] < self.end[i]
@@ -691,18 +691,6 @@ class _Windows:
     def __exit__(self, *exc):
         for f in self.files:
             f.close()
-
-
-def _read_exactly(f, offset, out):
-    view = memoryview(out).cast("B")
-    f.seek(offset)
-    got = 0
-    while got < len(view):
-        m = f.readinto(view[got:])
-        if not m:
-            raise WordvecError(f"{f.name}: a co-occurrence spill file ended early (changed "
-                               "under us?)")
-        got += m
 
 
 def _assemble(parts, n_words, dense, dstart, dwidth, scale):

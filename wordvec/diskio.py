@@ -13,6 +13,9 @@ into one :class:`~wordvec.errors.WordvecError` naming the path::
 
 Wrap the whole write, including the ``close``/``flush`` of the file: a buffered file may only
 find out that the disk is full when it flushes.
+
+:func:`read_exactly` fills an array from a given offset of a scratch file, or says which file
+ended early.
 """
 
 import contextlib
@@ -59,3 +62,16 @@ def writing(path, hint=""):
 def scratch_hint(folder):
     """The advice for scratch in ``folder`` (the temporary folder): where to make room."""
     return f": free space in {folder} or set TMPDIR to a folder with more room"
+
+
+def read_exactly(f, offset, out, what):
+    """Fill the array ``out`` from the unbuffered file ``f`` at byte ``offset``; a file that ends
+    first (changed under us) is a :class:`WordvecError` naming ``what``."""
+    view = memoryview(out).cast("B")
+    f.seek(offset)
+    got = 0
+    while got < len(view):
+        n = f.readinto(view[got:])
+        if not n:
+            raise WordvecError(f"{what} ended early (changed under us?)")
+        got += n

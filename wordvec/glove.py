@@ -33,6 +33,7 @@ from .errors import WordvecError
 from .model import Model
 from .params import GLOVE
 from .prefetch import prefetch_row
+from .rng import next_below
 from .training import check_trainable
 from .vectors import Vectors
 
@@ -42,6 +43,7 @@ RECORD = 12  # bytes per non-zero in the scratch file: row int32, column int32, 
 BUCKET_BYTES = 64 << 20  # the shuffle holds one bucket of about this size at a time
 MATRIX_BATCH = 1 << 20  # non-zeros of a loaded matrix streamed at a time
 SCRATCH_PREFIX = "wordvec-glove-"
+SCRATCH_PATTERN = SCRATCH_PREFIX + "{tag}-[A-Za-z0-9_]+"  # for scratch.clean_stale
 GRAD_CLIP = 100.0
 AHEAD = 4  # entries ahead whose rows are prefetched
 _MAGIC = np.int32(0x5F3759DF)
@@ -51,24 +53,12 @@ _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 # ---- kernels ----------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def _next(x):
-    """One xorshift64* step: (new state, 53 random bits)."""
-    x ^= x >> np.uint64(12)
-    x ^= x << np.uint64(25)
-    x ^= x >> np.uint64(27)
-    return x, (x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(11)
-
-
-@njit(cache=True, nogil=True)
 def _shuffle(rec, state):
-    """Fisher–Yates shuffle of the records (rows of ``rec``), xorshift64* stream in ``state``."""
-    x = state[0]
+    """Fisher–Yates shuffle of the records (rows of ``rec``), random stream ``state``."""
     for i in range(rec.shape[0] - 1, 0, -1):
-        x, r = _next(x)
-        j = np.int64(r % np.uint64(i + 1))
+        j = next_below(state, i + 1)
         for k in range(rec.shape[1]):
             rec[i, k], rec[j, k] = rec[j, k], rec[i, k]
-    state[0] = x
 
 
 @njit(cache=True, nogil=True)
@@ -78,13 +68,10 @@ def _scatter(rows, cols, vals, n_buckets, state, out, counts):
     n = rows.shape[0]
     pick = np.empty(n, dtype=np.int32)
     counts[:] = 0
-    x = state[0]
     for e in range(n):
-        x, r = _next(x)
-        b = np.int32(r % np.uint64(n_buckets))
+        b = next_below(state, n_buckets)
         pick[e] = b
         counts[b] += 1
-    state[0] = x
     at = np.zeros(n_buckets, dtype=np.int64)
     for b in range(1, n_buckets):
         at[b] = at[b - 1] + counts[b - 1]
@@ -200,7 +187,7 @@ class _Entries:
 
     def __init__(self, state, tmpdir=None):
         tmp = tmpdir or tempfile.gettempdir()
-        scratch_names.clean_stale(tmp, SCRATCH_PREFIX + "{tag}-[A-Za-z0-9_]+")
+        scratch_names.clean_stale(tmp, SCRATCH_PATTERN)
         self.hint = diskio.scratch_hint(tmp)
         self.folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{scratch_names.tag()}-", dir=tmp)
         self.path = os.path.join(self.folder, "entries.bin")
@@ -286,19 +273,6 @@ def _stream_matrix(matrix, sink):
         if len(rows):
             sink.add(rows, cols, vals)
         r = end
-
-
-def _read_records(f, offset, buf):
-    """Fill ``buf`` (records) from ``f`` at byte ``offset``."""
-    view = memoryview(buf).cast("B")
-    f.seek(offset)
-    got = 0
-    while got < len(view):
-        n = f.readinto(view[got:])
-        if not n:
-            raise WordvecError("the shuffled co-occurrence scratch file ended early (changed "
-                               "under us?)")
-        got += n
 
 
 def _uniform(rng, shape, dim):
@@ -426,7 +400,7 @@ class GloVe(Model):
             f, buf = readers[slot]
             n = min(last * BLOCK, nnz) - first * BLOCK
             rec = buf[:n]
-            _read_records(f, first * BLOCK * RECORD, rec)
+            diskio.read_exactly(f, first * BLOCK * RECORD, rec, f"scratch file {entries.path}")
             vals = rec.view(np.float32)[:, 2]
             cost, bad, outside = _epoch(rec[:, 0], rec[:, 1], vals, W, C, bw, bc, GW, GC, gbw,
                                         gbc, *consts)
