@@ -33,7 +33,7 @@ from .errors import WordvecError
 from .model import Model
 from .params import GLOVE
 from .prefetch import prefetch_row
-from .rng import next_below
+from .rng import next_u53
 from .training import check_trainable
 from .vectors import Vectors
 
@@ -56,7 +56,7 @@ _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 def _shuffle(rec, state):
     """Fisher–Yates shuffle of the records (rows of ``rec``), random stream ``state``."""
     for i in range(rec.shape[0] - 1, 0, -1):
-        j = next_below(state, i + 1)
+        j = np.int64(next_u53(state) % np.uint64(i + 1))
         for k in range(rec.shape[1]):
             rec[i, k], rec[j, k] = rec[j, k], rec[i, k]
 
@@ -69,7 +69,7 @@ def _scatter(rows, cols, vals, n_buckets, state, out, counts):
     pick = np.empty(n, dtype=np.int32)
     counts[:] = 0
     for e in range(n):
-        b = next_below(state, n_buckets)
+        b = np.int32(next_u53(state) % np.uint64(n_buckets))
         pick[e] = b
         counts[b] += 1
     at = np.zeros(n_buckets, dtype=np.int64)

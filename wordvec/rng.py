@@ -30,14 +30,26 @@ def _splitmix(x):
 
 
 @njit(inline="always", nogil=True, cache=True)
-def next_u32(state):
-    """Next 32 random bits (as uint64 in 0..2**32-1) from an xorshift64* state."""
+def _step(state):
+    """Advance an xorshift64* state; returns its product with the multiplier (64 bits)."""
     x = state[0]
     x ^= x >> np.uint64(12)
     x ^= x << np.uint64(25)
     x ^= x >> np.uint64(27)
     state[0] = x
-    return (x * _M) >> np.uint64(32)
+    return x * _M
+
+
+@njit(inline="always", nogil=True, cache=True)
+def next_u32(state):
+    """Next 32 random bits (as uint64 in 0..2**32-1) from an xorshift64* state."""
+    return _step(state) >> np.uint64(32)
+
+
+@njit(inline="always", nogil=True, cache=True)
+def next_u53(state):
+    """Next 53 random bits (as uint64) from an xorshift64* state."""
+    return _step(state) >> np.uint64(11)
 
 
 @njit(inline="always", nogil=True, cache=True)
