@@ -120,6 +120,12 @@ def valid(work, vecs):
         path = work / ("base-" + name)
         save_vectors(vecs, path, fmt)
         files[fmt] = path.read_bytes()
+    from wordvec import fasttext_bin
+    from wordvec.fasttext import FastText
+    model = FastText(dim=3, bucket=16, minn=2, maxn=3, min_count=1, epochs=1, threads=1)
+    model.fit([["the", "of", "été", "x1"], ["of", "Paris", "the"]] * 3)
+    fasttext_bin.save_model(model, work / "base-ft.bin")
+    files["fasttext-bin"] = (work / "base-ft.bin").read_bytes()
     return files
 
 
@@ -141,7 +147,7 @@ def _check_vectors_file(path):
         assert len(v) <= info["words"]  # (duplicates are dropped)
 
 
-@pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary", "glove"])
+@pytest.mark.parametrize("fmt", ["word2vec", "word2vec-binary", "glove", "fasttext-bin"])
 def test_vectors_files(work, valid, fmt):
     path = work / f"fuzz-{fmt}"
 

@@ -17,8 +17,9 @@ from .errors import Terminated, WordvecError
 
 DEFAULT_MODEL = "vectors"
 MODEL_ENV = "WORDVEC_MODEL"
-FORMAT_CHOICES = ("native", "word2vec", "word2vec-binary", "glove")
-EXPORT_SUFFIX = {"word2vec": ".txt", "word2vec-binary": ".bin", "glove": ".glove.txt"}
+FORMAT_CHOICES = ("native", "word2vec", "word2vec-binary", "glove", "fasttext-bin")
+EXPORT_SUFFIX = {"word2vec": ".txt", "word2vec-binary": ".bin", "glove": ".glove.txt",
+                 "fasttext-bin": ".bin"}
 
 
 class _Group(click.Group):
@@ -300,12 +301,14 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     model = None
     if continue_from is not None:
         from . import native
+        from .fasttext_bin import is_fasttext_bin_file
         from .model import load_model
         if not os.path.exists(continue_from):
             raise WordvecError(f"--continue {continue_from}: no such model folder")
-        if not native.is_native(continue_from):
+        if not native.is_native(continue_from) and not is_fasttext_bin_file(continue_from):
             raise WordvecError(f"--continue {continue_from}: not a wordvec model folder (no "
-                               f"{native.HEADER}); only models saved by wordvec train further")
+                               f"{native.HEADER}) nor a fastText .bin; only models saved by "
+                               "wordvec train (or fastText's .bin) train further")
         model = load_model(continue_from)
         if kind is not None and kind != model.kind:
             raise WordvecError(f"--model {kind} contradicts {continue_from}, a {model.kind} model")
@@ -316,6 +319,9 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
             raise WordvecError(f"{flag} cannot change when continuing a model (only "
                                f"{', '.join('--' + k.replace('_', '-') for k in CONTINUE_OPTIONS)} can)")
     kind = kind or "sg"
+    if export_format == "fasttext-bin" and kind != "fasttext":
+        raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind} "
+                           "(use word2vec or word2vec-binary)")
     for name in given:
         kinds = [k for k, _ in table[name]]
         if kind not in kinds:
@@ -376,8 +382,13 @@ def _save_trained(model, output, export_format, force, inputs, kind, checkpoint)
     click.echo(f"{line}; saved to {output}")
     if export_format:
         path = output + EXPORT_SUFFIX[export_format]
-        save_vectors(vectors, path, export_format, force=force, inputs=inputs)
-        click.echo(f"exported {export_format} vectors to {path}")
+        if export_format == "fasttext-bin":
+            from .fasttext_bin import save_model
+            save_model(model, path, force=force, inputs=inputs)
+        else:
+            save_vectors(vectors, path, export_format, force=force, inputs=inputs)
+        what = "the fastText model" if export_format == "fasttext-bin" else f"{export_format} vectors"
+        click.echo(f"exported {what} to {path}")
     if checkpoint is not None:
         _remove_checkpoint(checkpoint.path)
 
@@ -679,8 +690,30 @@ def convert(source, target, fmt, from_fmt, precision, limit, force):
       wordvec convert vectors vectors.bin --to word2vec-binary
       wordvec convert glove.6B.100d.txt glove100 --to native
     """
-    from .formats import save_vectors
+    from .formats import detect, save_vectors
     _check_outputs([(target, "model" if fmt == "native" else "vectors")], [source], force)
+    source_fmt = from_fmt or (detect(source) if os.path.exists(source) else None)
+    if fmt == "fasttext-bin" or (fmt == "native" and source_fmt == "fasttext-bin"):
+        # a trained model, not only vectors: fastText .bin <-> native fastText model
+        from .fasttext_bin import save_model
+        from .model import load_model
+        if limit is not None:
+            raise WordvecError(f"--limit does not apply to a whole fastText model "
+                               f"({source_fmt} to {fmt})")
+        if not os.path.exists(source):
+            _load(source)  # the one-line "no model" error
+        model = load_model(source) if source_fmt in ("native", "fasttext-bin") else None
+        if model is None or model.family != "fasttext":
+            raise WordvecError(f"{source}: --to fasttext-bin needs a fastText model (a wordvec "
+                               "fastText model folder or a fastText .bin), not "
+                               f"{model.kind + ' model' if model else source_fmt + ' vectors'}")
+        if fmt == "native":
+            model.save(target, force=force, inputs=[source])
+        else:
+            save_model(model, target, force=force, inputs=[source])
+        click.echo(f"{len(model.vocab):,} words x {model.params['dim']} dims "
+                   f"(+ {model.params['bucket']:,} n-gram buckets) written to {target} ({fmt})")
+        return
     vectors = _load(source, from_fmt, limit)
     save_vectors(vectors, target, fmt, precision=precision, force=force, inputs=[source])
     click.echo(f"{len(vectors):,} words x {vectors.dim} dims written to {target} ({fmt})")

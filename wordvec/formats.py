@@ -8,9 +8,14 @@
                           ``word`` + one space + D little-endian float32 + ``\\n``. gensim writes
                           no ``\\n`` after the floats; both variants are read.
 ``glove``                 text like ``word2vec`` but without the header line.
+``fasttext-bin``          facebook fastText's binary model (``.bin``, :mod:`wordvec.fasttext_bin`):
+                          read as :class:`~wordvec.vectors.FastTextVectors` (vectors for unseen
+                          words from its n-gram rows, memory-mapped); written only from a
+                          fastText model, with :func:`wordvec.fasttext_bin.save_model`.
 ========================  ======================================================================
 
-Loading auto-detects the format (:func:`detect`): a folder is native; a first line of two integers
+Loading auto-detects the format (:func:`detect`): a folder is native; fastText's magic number
+starts a ``.bin``; a first line of two integers
 is a word2vec header, and the bytes after the first word decide text or binary (text has only
 digits, signs, dots, exponents and spaces there; float32 bytes essentially never do); anything else
 is read as GloVe text, its first line fixing the dimension. Files may be gzip-compressed
@@ -40,13 +45,14 @@ import zlib
 
 import numpy as np
 
-from . import native
+from . import fasttext_bin, native
 from .errors import WordvecError
 from .io_util import atomic_write
 from .vectors import Vectors
 from .vocab import check_words
 
-FORMATS = ("native", "word2vec", "word2vec-binary", "glove")
+FORMATS = ("native", "word2vec", "word2vec-binary", "glove")  # vectors: read and written
+MODEL_FORMATS = ("fasttext-bin",)  # whole models of another tool: read (written from a model)
 _TEXT_BYTES = frozenset(b"0123456789+-.eEinfaINFA \t\r")
 _BLOCK = 20000  # text lines parsed per numpy call
 MAX_WORD_BYTES = 1 << 20  # the longest word (UTF-8 bytes) written or read; garbage stops here
@@ -62,6 +68,10 @@ def save_vectors(vectors: Vectors, path, format: str = "native", precision: int 
     output of the same kind is replaced (``force`` also allows any regular file); ``path`` may not
     be one of ``inputs`` (see :func:`wordvec.outputs.check_output`).
     """
+    if format == "fasttext-bin":
+        raise WordvecError("a fastText .bin holds a trained model, not only vectors: write it "
+                           "from a fastText model (wordvec.fasttext_bin.save_model, or "
+                           "'wordvec convert MODEL out.bin --to fasttext-bin')")
     if format not in FORMATS:
         raise WordvecError(f"unknown vectors format {format!r}: use one of {', '.join(FORMATS)}")
     if format == "native":
@@ -140,13 +150,16 @@ def _parse_header(line):
 
 
 def detect(path):
-    """The format of ``path``: one of :data:`FORMATS` (raises WordvecError for unusable files)."""
+    """The format of ``path``: one of :data:`FORMATS` or :data:`MODEL_FORMATS` (raises
+    WordvecError for unusable files)."""
     path = os.fspath(path)
     if native.is_native(path):
         return "native"
     head = _read_start(path)
     if not head.strip():
         raise WordvecError(f"{path}: empty file, no vectors in it")
+    if fasttext_bin.is_fasttext_bin(head):
+        return "fasttext-bin"
     if head.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (text only)
         head = head[3:]
     first, nl, rest = head.partition(b"\n")
@@ -195,8 +208,9 @@ def load_vectors(path, format: str | None = None, limit: int | None = None) -> V
     path = os.fspath(path)
     if format in (None, "auto"):
         format = detect(path)
-    if format not in FORMATS:
-        raise WordvecError(f"unknown vectors format {format!r}: use one of {', '.join(FORMATS)}")
+    if format not in FORMATS + MODEL_FORMATS:
+        raise WordvecError(f"unknown vectors format {format!r}: use one of "
+                           f"{', '.join(FORMATS + MODEL_FORMATS)}")
     if limit is not None and limit < 0:
         raise WordvecError("limit must be >= 0")
     if format == "native":
@@ -209,6 +223,8 @@ def load_vectors(path, format: str | None = None, limit: int | None = None) -> V
             v = v.head(limit)  # (fastText vectors still answer for unseen words)
         return v
     with _open_raw(path) as f:
+        if format == "fasttext-bin":
+            return fasttext_bin.load_vectors(path, f, limit=limit)
         try:
             if format == "word2vec-binary":
                 words, matrix = _read_binary(path, f, limit)
@@ -449,6 +465,10 @@ def describe(path):
         native.check_vectors_shape(path, header)
         info.update(words=header.get("vocab_size"), dim=header.get("dim"),
                     kind=header.get("kind"), wordvec_version=header.get("wordvec_version"))
+        return info
+    if fmt == "fasttext-bin":
+        with _open_raw(path) as f:
+            info.update(fasttext_bin.describe(path, f))
         return info
     with _open_raw(path) as f:
         try:

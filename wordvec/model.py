@@ -296,7 +296,8 @@ def _corpus_stats(stats, enc, t_encode):
         return
     stats.update({"encode_seconds": round(t_encode, 3),
                   "corpus_tokens": int(getattr(enc, "raw_tokens", enc.n_tokens)),
-                  "vocab_tokens": int(enc.n_tokens), "vocab_size": len(enc.vocab)})
+                  "vocab_tokens": int(enc.n_tokens), "vocab_size": len(enc.vocab),
+                  "sentences": int(enc.n_sentences)})
     pruned = getattr(enc, "pruned_words", None)
     if pruned:
         stats["pruned_words"] = int(pruned)
@@ -381,7 +382,11 @@ def _vocab_of(vectors):
 
 
 def load_model(path: PathLike) -> Model:
-    """The trainable model saved in the native folder ``path`` (its class from model.json)."""
+    """The trainable model saved in the native folder ``path`` (its class from model.json), or
+    in a facebook fastText ``.bin`` file (:func:`wordvec.fasttext_bin.load_model`)."""
+    from . import fasttext_bin
+    if fasttext_bin.is_fasttext_bin_file(path):
+        return fasttext_bin.load_model(path)
     return Model.load(path)
 
 

@@ -203,8 +203,9 @@ def _npy_header(f, size, what, fmt):
     return tuple(int(d) for d in shape), dtype
 
 
-def check_finite(array, what, label="row"):
-    """Raise WordvecError naming ``what`` and the first row that holds NaN or infinity.
+def check_finite(array, what, label="row", first=0):
+    """Raise WordvecError naming ``what`` and the first row that holds NaN or infinity (rows
+    numbered from ``first + 1``).
 
     Memory-mapped arrays are scanned in blocks of a few MB, so this reads the file once. A block
     is checked by one float64 sum (NaN or infinity anywhere makes it non-finite; finite float32
@@ -223,7 +224,7 @@ def check_finite(array, what, label="row"):
             continue
         ok = np.isfinite(block).all(axis=1)
         if not ok.all():
-            bad = start + int(np.argmin(ok))
+            bad = first + start + int(np.argmin(ok))
             raise WordvecError(f"{what}: {label} {bad + 1} holds NaN or infinity")
 
 

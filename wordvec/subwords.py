@@ -83,7 +83,9 @@ def _subword_rows(buf, starts, minn, maxn, bucket, base, self_rows, out_off, out
 
 def _pack(words):
     """UTF-8 bytes of ``"<w>"`` for every word, concatenated, with start offsets."""
-    data = [(BOW + w + EOW).encode("utf-8") for w in words]
+    # (words read from a fastText .bin keep bytes that are not UTF-8 as surrogates: the same
+    # bytes come back here, hashed as fastText hashes them)
+    data = [(BOW + w + EOW).encode("utf-8", "surrogateescape") for w in words]
     lengths = np.fromiter((len(d) for d in data), dtype=np.int64, count=len(data))
     starts = np.zeros(len(data) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])

@@ -23,6 +23,15 @@ def check_words(words, what):
         if not isinstance(w, str) or not w or BAD_WORD.search(w):
             raise WordvecError(f"cannot write {what}: word {i + 1} ({str(w)[:40]!r}) is empty or "
                                "contains whitespace or NUL")
+    try:
+        "".join(words).encode("utf-8")
+    except UnicodeEncodeError:  # words read from a fastText .bin may hold bytes that are not UTF-8
+        for i, w in enumerate(words):
+            try:
+                w.encode("utf-8")
+            except UnicodeEncodeError:
+                raise WordvecError(f"cannot write {what}: word {i + 1} ({w[:40]!r}) is not valid "
+                                   "UTF-8") from None
 
 
 class Vocabulary:
