@@ -113,6 +113,16 @@ def test_written_bin_is_read_by_fasttext(ours, tmp_path):
     assert np.allclose(back.matrix, wv.matrix, atol=1e-6)
 
 
+def test_written_bin_is_read_by_gensim(ours, tmp_path):
+    gensim_fasttext = pytest.importorskip("gensim.models.fasttext")
+    path = tmp_path / "ours.bin"
+    fasttext_bin.save_model(ours, path)
+    kv = gensim_fasttext.load_facebook_vectors(str(path))
+    wv = ours.wv
+    worst = max(np.abs(kv[w] - _our_vector(wv, w)).max() for w in wv.words[:100] + ODD[:6])
+    assert worst < 1e-6
+
+
 @pytest.mark.skipif(shutil.which("fasttext") is None, reason="the fasttext command is not installed")
 def test_fasttext_command_reads_our_bin(ours, tmp_path):
     path = tmp_path / "ours.bin"
@@ -285,3 +295,24 @@ def test_non_utf8_word(ft_bin, tmp_path):
     assert np.isfinite(v[word]).all() and not np.array_equal(v[word], v0["café"])
     r = CliRunner().invoke(cli, ["convert", str(path), str(tmp_path / "o.txt"), "--to", "word2vec"])
     assert r.exit_code != 0 and "not valid UTF-8" in r.output and r.output.count("\n") == 1
+
+
+def test_cbow_hs_without_subwords(corpus, tmp_path):
+    """fastText with maxn 0 (bucket 0), CBOW and hierarchical softmax: vectors equal, the model
+    trains further and is written back; its output rows restart (the note says why)."""
+    path = tmp_path / "cbow.bin"
+    m = fasttext.train_unsupervised(str(corpus), model="cbow", dim=8, epoch=1, maxn=0,
+                                    minCount=3, thread=1, verbose=0, loss="hs")
+    m.save_model(str(path))
+    v = load_vectors(path)
+    assert v.maxn == 0 and v.bucket == 0
+    assert max(np.abs(_fasttext_vector(m, w) - v[w]).max() for w in v.words[:100]) < 1e-6
+    with pytest.raises(KeyError):
+        v.oov_vector("zzyzx")
+    model = load_model(path)
+    assert (model.params["arch"], model.params["loss"]) == ("cbow", "hs")
+    assert "output_reset" in model.history[-1]
+    model.train(str(corpus), epochs=1)
+    fasttext_bin.save_model(model, tmp_path / "again.bin")
+    again = fasttext.load_model(str(tmp_path / "again.bin"))
+    assert np.abs(_fasttext_vector(again, "the") - model.wv["the"]).max() < 1e-6

@@ -741,7 +741,10 @@ def info(model_path, as_json):
         if not os.path.exists(path):
             _load(path)  # the one-line "no model" error
         d = describe(path)
-        header = {"kind": d["format"], "format": d["format"], "vocab_size": d["words"], "dim": d["dim"]}
+        header = {"kind": d.get("kind", d["format"]), "format": d["format"], "vocab_size": d["words"],
+                  "dim": d["dim"]}
+        if d.get("params"):  # a fastText .bin: a whole model
+            header["params"] = d["params"]
     if as_json:
         click.echo(json.dumps(header))
         return

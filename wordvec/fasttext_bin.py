@@ -265,11 +265,7 @@ class FastTextBin:
 
     def params(self):
         """The model's settings as wordvec's fastText parameters."""
-        a = self.args
-        return {"arch": a["model"], "loss": a["loss"], "dim": a["dim"], "window": a["ws"],
-                "epochs": a["epoch"], "min_count": a["minCount"], "negative": a["neg"],
-                "minn": a["minn"], "maxn": a["maxn"], "bucket": a["bucket"], "sample": a["t"],
-                "eos": self.eos >= 0}
+        return {**_params(self.args), "eos": self.eos >= 0}
 
 
 def read(path, f=None) -> FastTextBin:
@@ -300,8 +296,15 @@ def describe(path, f):
     except (OSError, EOFError) as e:
         raise WordvecError(f"{path}: corrupt or unreadable fastText model ({e})") from None
     return {"words": nwords, "dim": args["dim"], "kind": "fasttext", "fasttext_version": version,
-            "params": {"arch": args["model"], "loss": args["loss"], "minn": args["minn"],
-                       "maxn": args["maxn"], "bucket": args["bucket"]}}
+            "params": _params(args)}
+
+
+def _params(args):
+    """fastText's arguments as wordvec's fastText parameters."""
+    return {"arch": args["model"], "loss": args["loss"], "dim": args["dim"], "window": args["ws"],
+            "epochs": args["epoch"], "min_count": args["minCount"], "negative": args["neg"],
+            "minn": args["minn"], "maxn": args["maxn"], "bucket": args["bucket"],
+            "sample": args["t"]}
 
 
 def _header(src):
