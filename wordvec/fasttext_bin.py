@@ -268,8 +268,10 @@ class FastTextBin:
         return {**_params(self.args), "eos": self.eos >= 0}
 
 
-def read(path, f=None) -> FastTextBin:
-    """Read and check the ``.bin`` at ``path`` (or from the binary stream ``f``)."""
+def read(path, f=None, check_input=True) -> FastTextBin:
+    """Read and check the ``.bin`` at ``path`` (or from the binary stream ``f``); without
+    ``check_input`` the input matrix's values are left for the caller to check (sizes are
+    always checked)."""
     path = os.fspath(path)
     own = f is None
     if own:
@@ -278,7 +280,7 @@ def read(path, f=None) -> FastTextBin:
         except OSError as e:
             raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
     try:
-        return _read(path, _Source(path, f))
+        return _read(path, _Source(path, f), check_input)
     except (OSError, EOFError) as e:
         raise WordvecError(f"{path}: corrupt or unreadable fastText model ({e})") from None
     finally:
@@ -357,7 +359,7 @@ def _dict_header(src, args):
     return size, nwords, ntokens, prune
 
 
-def _read(path, src) -> FastTextBin:
+def _read(path, src, check_input=True) -> FastTextBin:
     version, args = _header(src)
     size, nwords, ntokens, prune = _dict_header(src, args)
     raw, counts, types = src.entries(size)
@@ -380,8 +382,9 @@ def _read(path, src) -> FastTextBin:
     C = _read_matrix(src, nwords, args["dim"], "the output matrix")
     if not src.at_end():
         src.fail("corrupt fastText model: data after the output matrix")
-    for name, arr in (("input matrix", W), ("output matrix", C)):
-        _check_finite(src, arr, name)
+    if check_input:
+        _check_finite(src, W, "input matrix")
+    _check_finite(src, C, "output matrix")
     return FastTextBin(src.path, int(version), args, words, raw, counts, int(ntokens), W, C, src)
 
 
@@ -401,30 +404,108 @@ def _check_finite(src, arr, what):
         src.drop_pages()
 
 
+def _sweep(ft, visit):
+    """Read the input matrix once, in order, block by block: each block is checked (finite)
+    and handed to ``visit(first_row, block)``, then its mapped pages are dropped. (Reading in
+    order matters: the kernel maps a whole neighbourhood of pages at each fault, so random
+    reads of a memory-mapped 2 GB matrix make all of it resident.)"""
+    from .native import check_finite
+    W = ft.W
+    step = _chunk_rows(W.shape[1])
+    for a in range(0, len(W), step):
+        block = W[a:a + step]
+        check_finite(block, f"{ft.path}: input matrix", first=a)
+        visit(a, block)
+        ft._source.drop_pages()
+
+
+def _chunk_rows(dim):
+    return max(1, _BLOCK_BYTES // (dim * 4))
+
+
+@njit(cache=True, nogil=True)
+def _number_rows(offsets, rows, keep, shift):
+    """Rows of :func:`wordvec.subwords.subword_csr` (words numbered ``0..len(keep)-1``, n-grams
+    after them) renumbered as in fastText's matrix: own row ``keep[i]``, n-grams ``+ shift``."""
+    for i in range(offsets.shape[0] - 1):
+        rows[offsets[i]] = keep[i]
+        for p in range(offsets[i] + 1, offsets[i + 1]):
+            rows[p] += shift
+
+
+@njit(cache=True, nogil=True)
+def _by_block(offsets, rows, block_rows, n_blocks):
+    """The (row, word) pairs of a CSR, grouped by ``row // block_rows`` (a counting sort):
+    ``(starts int64[n_blocks+1], rows int32[...], words int32[...])``."""
+    n = rows.shape[0]
+    starts = np.zeros(n_blocks + 1, np.int64)
+    for p in range(n):
+        starts[rows[p] // block_rows + 1] += 1
+    for b in range(n_blocks):
+        starts[b + 1] += starts[b]
+    pos = starts[:-1].copy()
+    out_rows = np.empty(n, np.int32)
+    out_words = np.empty(n, np.int32)
+    for i in range(offsets.shape[0] - 1):
+        for p in range(offsets[i], offsets[i + 1]):
+            b = rows[p] // block_rows
+            q = pos[b]
+            out_rows[q] = rows[p]
+            out_words[q] = i
+            pos[b] = q + 1
+    return starts, out_rows, out_words
+
+
+@njit(cache=True, nogil=True)
+def _add_rows(block, first, rows, words, lo, hi, out):
+    """``out[words[p]] += block[rows[p] - first]`` for the pairs ``lo..hi-1`` (all inside)."""
+    dim = block.shape[1]
+    for p in range(lo, hi):
+        src = block[rows[p] - first]
+        dst = out[words[p]]
+        for k in range(dim):
+            dst[k] += src[k]
+
+
+@njit(cache=True, nogil=True)
+def _divide(offsets, out):
+    """Sums of rows to means, as fastText: times ``1 / count`` in float32."""
+    for i in range(out.shape[0]):
+        n = offsets[i + 1] - offsets[i]
+        if n > 0:
+            inv = np.float32(1.0) / np.float32(n)
+            for k in range(out.shape[1]):
+                out[i, k] *= inv
+
+
 def _word_matrix(ft, keep):
     """The vectors of the words ``keep`` (indices into ``ft.words``), as fastText computes them:
-    the mean of each word's own row and its n-gram rows; block by block, the mapped pages
-    dropped after each."""
-    from .sgd_kernels import word_means
+    the mean of each word's own row and its n-gram rows. The input matrix is read once, in
+    order (:func:`_sweep`, which also checks it), each word's rows added as their block
+    passes; rows are added in the matrix's order rather than fastText's (a difference of a
+    float32 rounding or so)."""
     from .subwords import subword_csr
     a = ft.args
     dim = a["dim"]
-    out = np.empty((len(keep), dim), dtype=np.float32)
-    # rows are computed against fastText's full dictionary: n-gram rows start at nwords
-    step = max(1, _BLOCK_BYTES // (dim * 4 * 8))
-    for s in range(0, len(keep), step):
-        idx = keep[s:s + step]
-        offsets, rows = subword_csr([ft.words[i] for i in idx], a["minn"], a["maxn"],
-                                    max(a["bucket"], 1), include_word=True)
-        # subword_csr numbered the words 0..len(idx)-1 and the n-grams after len(idx)
-        own = offsets[:-1]
-        is_ngram = np.ones(len(rows), dtype=bool)
-        is_ngram[own] = False
-        rows = rows.astype(np.int64)
-        rows[is_ngram] += ft.nwords - len(idx)
-        rows[own] = np.asarray(idx, dtype=np.int64)
-        word_means(ft.W, offsets, rows.astype(np.int32), out[s:s + len(idx)])
-        ft._source.drop_pages()
+    offsets, rows = subword_csr([ft.words[i] for i in keep], a["minn"], a["maxn"],
+                                max(a["bucket"], 1), include_word=True)
+    _number_rows(offsets, rows, np.asarray(keep, dtype=np.int32), np.int32(ft.nwords - len(keep)))
+    block_rows = _chunk_rows(dim)
+    n_blocks = -(-len(ft.W) // block_rows)
+    starts, pair_rows, pair_words = _by_block(offsets, rows, block_rows, n_blocks)
+    del rows
+    try:
+        out = np.zeros((len(keep), dim), dtype=np.float32)
+    except MemoryError:
+        raise WordvecError(f"{ft.path}: not enough memory for {len(keep):,} x {dim} word "
+                           "vectors") from None
+
+    def visit(first, block):
+        b = first // block_rows
+        _add_rows(block, first, pair_rows, pair_words, starts[b], starts[b + 1], out)
+
+    _sweep(ft, visit)
+    _divide(offsets, out)
     return out
 
 
@@ -432,7 +513,7 @@ def load_vectors(path, f=None, limit=None):
     """:class:`~wordvec.vectors.FastTextVectors` of a fastText ``.bin`` (``</s>`` left out);
     see the module doc for memory."""
     from .vectors import FastTextVectors
-    ft = read(path, f)
+    ft = read(path, f, check_input=False)  # (checked while the word vectors are computed)
     keep = [i for i, w in enumerate(ft.words) if w != EOS]
     if limit is not None:
         keep = keep[:limit]
@@ -454,7 +535,7 @@ def load_model(path, f=None):
     from .fasttext import FastText
     from .model import Model
     from .vocab import Vocabulary
-    ft = read(path, f)
+    ft = read(path, f, check_input=False)  # (checked while it is copied)
     p = ft.params()
     if p["loss"] not in ("ns", "hs"):
         raise WordvecError(f"{path}: a fastText model with loss {p['loss']!r}: wordvec trains "
@@ -465,21 +546,30 @@ def load_model(path, f=None):
     except WordvecError as e:
         raise WordvecError(f"{path}: {e}") from None
     eos = ft.eos
-    order = np.array([i for i in range(ft.nwords) if i != eos] + ([eos] if eos >= 0 else []),
+    n = ft.nwords
+    order = np.array([i for i in range(n) if i != eos] + ([eos] if eos >= 0 else []),
                      dtype=np.int64)
-    v = ft.nwords - (1 if eos >= 0 else 0)
+    where = np.empty(n, dtype=np.int64)  # fastText's row i goes to wordvec's row where[i]
+    where[order] = np.arange(n)
+    v = n - (1 if eos >= 0 else 0)
     model.vocab = Vocabulary([ft.words[i] for i in order[:v]], ft.counts[order[:v]])
     dim = p["dim"]
     try:
-        W = np.empty((ft.nwords + p["bucket"], dim), dtype=np.float32)
-        C = np.zeros((model._output_rows(ft.nwords), dim), dtype=np.float32)
+        W = np.empty((n + p["bucket"], dim), dtype=np.float32)
+        C = np.zeros((model._output_rows(n), dim), dtype=np.float32)
     except MemoryError:
         raise WordvecError(f"{path}: not enough memory to load the model for training") from None
-    W[:ft.nwords] = ft.W[order]
-    step = max(1, _BLOCK_BYTES // (dim * 4))
-    for a in range(ft.nwords, len(W), step):
-        W[a:a + step] = ft.W[a:a + step]
-        ft._source.drop_pages()
+
+    def visit(first, block):
+        last = first + len(block)
+        if first < n:  # word rows, moved
+            k = min(last, n) - first
+            W[where[first:first + k]] = block[:k]
+        if last > n:
+            lo = max(first, n)
+            W[lo:last] = block[lo - first:]
+
+    _sweep(ft, visit)
     note = {"source_format": "fasttext-bin", "source": os.path.abspath(path),
             "fasttext_version": ft.version, "ntokens": ft.ntokens,
             "sentences": int(ft.counts[eos]) if eos >= 0 else 0}
