@@ -18,6 +18,7 @@ from .errors import Terminated, WordvecError
 DEFAULT_MODEL = "vectors"
 MODEL_ENV = "WORDVEC_MODEL"
 FORMAT_CHOICES = ("native", "word2vec", "word2vec-binary", "glove")
+WRITE_ONLY_CHOICES = ("projector",)  # convert --to only: never read, so never a --from
 EXPORT_SUFFIX = {"word2vec": ".txt", "word2vec-binary": ".bin", "glove": ".glove.txt"}
 
 
@@ -665,7 +666,9 @@ def _stem(path):
 @cli.command()
 @click.argument("source", type=click.Path())
 @click.argument("target", type=click.Path())
-@click.option("--to", "fmt", type=click.Choice(FORMAT_CHOICES), required=True, help="Format to write.")
+@click.option("--to", "fmt", type=click.Choice(FORMAT_CHOICES + WRITE_ONLY_CHOICES), required=True,
+              help="Format to write (projector: a folder of tensors.tsv and metadata.tsv for the "
+                   "TensorFlow Embedding Projector).")
 @click.option("--from", "from_fmt", type=click.Choice(FORMAT_CHOICES), help="Input format. [default: detected]")
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits in text output (9 is exact for float32).")
@@ -678,9 +681,11 @@ def convert(source, target, fmt, from_fmt, precision, limit, force):
     Examples:
       wordvec convert vectors vectors.bin --to word2vec-binary
       wordvec convert glove.6B.100d.txt glove100 --to native
+      wordvec convert vectors projector --to projector --limit 10000
     """
     from .formats import save_vectors
-    _check_outputs([(target, "model" if fmt == "native" else "vectors")], [source], force)
+    kind = {"native": "model", "projector": "projector"}.get(fmt, "vectors")
+    _check_outputs([(target, kind)], [source], force)
     vectors = _load(source, from_fmt, limit)
     save_vectors(vectors, target, fmt, precision=precision, force=force, inputs=[source])
     click.echo(f"{len(vectors):,} words x {vectors.dim} dims written to {target} ({fmt})")

@@ -40,13 +40,14 @@ import zlib
 
 import numpy as np
 
-from . import native
+from . import native, outputs
 from .errors import WordvecError
-from .io_util import atomic_write
+from .io_util import atomic_dir, atomic_write
 from .vectors import Vectors
 from .vocab import check_words
 
 FORMATS = ("native", "word2vec", "word2vec-binary", "glove")
+WRITE_ONLY = ("projector",)  # written, never detected or read
 _TEXT_BYTES = frozenset(b"0123456789+-.eEinfaINFA \t\r")
 _BLOCK = 20000  # text lines parsed per numpy call
 MAX_WORD_BYTES = 1 << 20  # the longest word (UTF-8 bytes) written or read; garbage stops here
@@ -56,16 +57,22 @@ _READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 # ---- writing --------------------------------------------------------------------------------
 def save_vectors(vectors: Vectors, path, format: str = "native", precision: int = 6, *,
                  force: bool = False, inputs=()) -> None:
-    """Write ``vectors`` to ``path`` in ``format`` (one of :data:`FORMATS`), atomically.
+    """Write ``vectors`` to ``path`` in ``format`` (one of :data:`FORMATS` or :data:`WRITE_ONLY`),
+    atomically.
 
     Text and binary outputs are gzip-compressed when ``path`` ends in ``.gz``. Only a wordvec
-    output of the same kind is replaced (``force`` also allows any regular file); ``path`` may not
-    be one of ``inputs`` (see :func:`wordvec.outputs.check_output`).
+    output of the same kind is replaced (``force`` also allows any regular file, except for the
+    ``projector`` folder); ``path`` may not be one of ``inputs`` (see
+    :func:`wordvec.outputs.check_output`).
     """
-    if format not in FORMATS:
-        raise WordvecError(f"unknown vectors format {format!r}: use one of {', '.join(FORMATS)}")
+    if format not in FORMATS + WRITE_ONLY:
+        raise WordvecError(f"unknown vectors format {format!r}: use one of "
+                           f"{', '.join(FORMATS + WRITE_ONLY)}")
     if format == "native":
         native.save(vectors, path, force=force, inputs=inputs)
+        return
+    if format == "projector":
+        _save_projector(vectors, path, precision, force, inputs)
         return
     _check_words(vectors.words, format)
     matrix = vectors.matrix
@@ -98,6 +105,37 @@ def _check_words(words, format):
         if len(w) * 4 > MAX_WORD_BYTES and len(w.encode("utf-8")) > MAX_WORD_BYTES:
             raise WordvecError(f"cannot write {format}: word {i + 1} ({w[:20]!r}...) is longer "
                                f"than {MAX_WORD_BYTES:,} bytes")
+
+
+def _save_projector(vectors, path, precision, force, inputs):
+    """The TensorFlow Embedding Projector's two files in the folder ``path``: ``tensors.tsv``, one
+    row of tab-separated values per word, and ``metadata.tsv``, one word a line with no header
+    line (the projector's convention for a single metadata column), rows in the model's order."""
+    for i, w in enumerate(vectors.words):
+        if isinstance(w, str) and any(c in w for c in "\t\n\r"):
+            raise WordvecError(f"cannot write projector: word {i + 1} ({w[:40]!r}) contains a tab "
+                               "or line break, which a TSV file cannot hold")
+    _check_words(vectors.words, "projector")
+    matrix = vectors.matrix
+    dim = matrix.shape[1]
+    fmt = "\t".join([f"%.{int(precision)}g"] * dim) + "\n"
+    target = outputs.resolve(path)
+    with atomic_dir(path, kind="projector", force=force, inputs=inputs) as tmp:
+        with open(os.path.join(tmp, "tensors.tsv"), "wb") as out:
+            for start in range(0, len(vectors.words), _BLOCK):
+                block = np.asarray(matrix[start:start + _BLOCK], dtype=np.float32)
+                out.write("".join(fmt % tuple(row) for row in block.tolist()).encode("ascii"))
+            out.flush()
+            os.fsync(out.fileno())
+        with open(os.path.join(tmp, "metadata.tsv"), "wb") as out:
+            for start in range(0, len(vectors.words), _BLOCK):
+                out.write("".join(w + "\n" for w in vectors.words[start:start + _BLOCK]).encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        # remembered as wordvec's before the folder is renamed into place (a rename keeps the
+        # files' fingerprints): a later save may replace the folder, unless someone changed it
+        for name in outputs.PROJECTOR_FILES:
+            outputs.record(os.path.join(tmp, name), "projector", os.path.join(target, name))
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -195,6 +233,8 @@ def load_vectors(path, format: str | None = None, limit: int | None = None) -> V
     path = os.fspath(path)
     if format in (None, "auto"):
         format = detect(path)
+    if format in WRITE_ONLY:
+        raise WordvecError(f"{format!r} is a format wordvec writes but does not read")
     if format not in FORMATS:
         raise WordvecError(f"unknown vectors format {format!r}: use one of {', '.join(FORMATS)}")
     if limit is not None and limit < 0:
