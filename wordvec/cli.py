@@ -83,9 +83,15 @@ def _default_model():
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
+def _exists(path):
+    """True if ``path`` exists, or names a member of an existing zip archive (``ARCHIVE:MEMBER``)."""
+    from .archives import split_member
+    return os.path.exists(split_member(path)[0])
+
+
 def _load(path, format=None, limit=None):
     from .formats import load_vectors
-    if not os.path.exists(path):
+    if not _exists(path):
         hint = ("train one with 'wordvec train CORPUS', or pass -m/--model (or set "
                 f"{MODEL_ENV})") if path == _default_model() else "check the path"
         raise WordvecError(f"no model at {path!r}: {hint}")
@@ -117,7 +123,9 @@ force_option = click.option(
          "(a folder that is not a wordvec model is never replaced).")
 model_option = click.option(
     "-m", "--model", "model_path", default=_default_model, show_default=f"${MODEL_ENV} or ./{DEFAULT_MODEL}",
-    type=click.Path(dir_okay=True), help="Vectors to query: a native model folder or a word2vec/GloVe file.")
+    type=click.Path(dir_okay=True),
+    help="Vectors to query: a native model folder, a word2vec/GloVe file (may be gzip/bz2/xz-compressed) "
+         "or a member of a zip (ARCHIVE.zip:MEMBER).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
@@ -677,10 +685,12 @@ def _stem(path):
 def convert(source, target, fmt, from_fmt, precision, limit, force):
     """Convert vectors between formats (the input format is detected).
 
+    SOURCE may be a member of a zip archive: ARCHIVE.zip:MEMBER.
+
     \b
     Examples:
       wordvec convert vectors vectors.bin --to word2vec-binary
-      wordvec convert glove.6B.100d.txt glove100 --to native
+      wordvec convert glove.6B.zip:glove.6B.100d.txt glove100 --to native
       wordvec convert vectors projector --to projector --limit 10000
     """
     from .formats import save_vectors
@@ -710,7 +720,7 @@ def info(model_path, as_json):
         native.check_vectors_shape(path, header)  # and the array it describes (cheaply)
     else:
         from .formats import describe
-        if not os.path.exists(path):
+        if not _exists(path):
             _load(path)  # the one-line "no model" error
         d = describe(path)
         header = {"kind": d["format"], "format": d["format"], "vocab_size": d["words"], "dim": d["dim"]}

@@ -32,15 +32,18 @@ frequency order. Every malformed file raises one :class:`WordvecError` naming th
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import os
 import warnings
+import zipfile
 import zlib
 
 import numpy as np
 
-from . import native, outputs
+from . import archives, native, outputs
 from .errors import WordvecError
 from .io_util import atomic_dir, atomic_write
 from .vectors import Vectors
@@ -51,7 +54,7 @@ WRITE_ONLY = ("projector",)  # written, never detected or read
 _TEXT_BYTES = frozenset(b"0123456789+-.eEinfaINFA \t\r")
 _BLOCK = 20000  # text lines parsed per numpy call
 MAX_WORD_BYTES = 1 << 20  # the longest word (UTF-8 bytes) written or read; garbage stops here
-_READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
+_READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
 # ---- writing --------------------------------------------------------------------------------
@@ -139,23 +142,115 @@ def _save_projector(vectors, path, precision, force, inputs):
 
 
 # ---- reading --------------------------------------------------------------------------------
-def _open_raw(path):
-    """Binary stream of the file's content, gunzipped when it starts with the gzip magic."""
+class _Owning:
+    """A decompressing stream that also closes the stream it reads from."""
+
+    _inner = None
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            if self._inner is not None:
+                self._inner.close()
+
+
+class _GzipStream(_Owning, gzip.GzipFile):
+    pass
+
+
+class _Bz2Stream(_Owning, bz2.BZ2File):
+    pass
+
+
+class _XzStream(_Owning, lzma.LZMAFile):  # .xz, and the older .lzma ("alone") format
+    pass
+
+
+def _codec(head):
+    """The compression a stream starting with ``head`` uses (by its magic bytes), or None."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    # "BZh" + block size "1".."9" + the magic of a block (pi) or of the end of the stream (sqrt(pi))
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[3:4] != b"0" and \
+            head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bz2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if head[:3] == b"]\x00\x00":  # .lzma: default properties byte, a dictionary of n * 64 KiB
+        return "lzma"
+    return None
+
+
+def _decompressing(f, codec):
+    if codec is None:
+        return f
+    if codec == "gzip":
+        stream = _GzipStream(fileobj=f, mode="rb")
+    elif codec == "bz2":
+        stream = _Bz2Stream(f, "rb")
+    else:
+        stream = _XzStream(f, "rb")
+    stream._inner = f
+    return stream
+
+
+def _open_source(path):
+    """``(stream, codec, stored, member)`` for a vectors file, or a member of a zip archive
+    (``ARCHIVE:MEMBER``, see :mod:`wordvec.archives`): the binary stream of its content,
+    decompressed when it starts with the magic bytes of gzip, bz2, xz or lzma (``codec``, else
+    None); ``stored``, the size of what ``codec`` decompresses (the file's size, or the size a zip
+    member's entry declares, which bounds what the member's stream yields); ``member`` the ZipInfo."""
     path = os.fspath(path)
-    if os.path.isdir(path):
-        if native.is_native(path):
-            raise WordvecError(f"{path}: a native wordvec model folder, not a vectors file "
-                               "(load it with format 'native' or let the format be detected)")
-        raise WordvecError(f"{path}: a folder but not a wordvec model (no {native.HEADER})")
+    archive, name = archives.split_member(path)
+    member = None
+    if name is None:
+        if os.path.isdir(path):
+            if native.is_native(path):
+                raise WordvecError(f"{path}: a native wordvec model folder, not a vectors file "
+                                   "(load it with format 'native' or let the format be detected)")
+            raise WordvecError(f"{path}: a folder but not a wordvec model (no {native.HEADER})")
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            raise WordvecError(f"{path}: no such file") from None
+        except OSError as e:
+            raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
+        try:
+            head = f.peek(16)[:16]
+            stored = os.fstat(f.fileno()).st_size
+        except OSError as e:
+            f.close()
+            raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
+        if head[:4] not in archives.ZIP_MAGIC:
+            return _decompressing(f, _codec(head)), _codec(head), stored, None
+        f.close()  # a zip archive named alone: its only file
+    f, member = archives.open_member(path, archive, name)
     try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise WordvecError(f"{path}: no such file") from None
-    except OSError as e:
-        raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
-    if f.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=f, mode="rb")
-    return f
+        head = f.peek(16)[:16]
+    except _READ_ERRORS as e:
+        f.close()
+        raise WordvecError(f"{path}: corrupt zip archive ({e})") from None
+    if head[:4] in archives.ZIP_MAGIC:
+        f.close()
+        raise WordvecError(f"{path}: a zip archive inside the zip archive: extract it first")
+    return _decompressing(f, _codec(head)), _codec(head), member.file_size, member
+
+
+def _open_raw(path):
+    """Binary stream of the file's (or zip member's) content, decompressed when it starts with
+    the magic bytes of gzip, bz2, xz or lzma. Closing it closes everything it reads from."""
+    return _open_source(path)[0]
+
+
+def _read_error(path, f, e):
+    """One line for an error reading ``f``, the stream of ``path``: corrupt data of the codec (or
+    zip member) it decompresses, or an unreadable file."""
+    for cls, name in ((gzip.GzipFile, "gzip"), (bz2.BZ2File, "bz2"), (lzma.LZMAFile, "xz/lzma"),
+                      (zipfile.ZipExtFile, "zip member")):
+        if isinstance(f, cls):
+            return WordvecError(f"{path}: corrupt or truncated {name} data ({e})")
+    return WordvecError(f"{path}: corrupt or unreadable file ({e})")
 
 
 def _read_start(path, size=1 << 16):
@@ -164,7 +259,7 @@ def _read_start(path, size=1 << 16):
         try:
             return f.read(size)
         except _READ_ERRORS as e:
-            raise WordvecError(f"{path}: corrupt compressed file ({e})") from None
+            raise _read_error(path, f, e) from None
 
 
 def _parse_header(line):
@@ -241,6 +336,9 @@ def load_vectors(path, format: str | None = None, limit: int | None = None) -> V
         raise WordvecError("limit must be >= 0")
     if format == "native":
         if not native.is_native(path):
+            if archives.split_member(path)[1] is not None:
+                raise WordvecError(f"{path}: a member of a zip archive, not a native wordvec "
+                                   "model folder")
             if not os.path.exists(path):
                 raise WordvecError(f"{path}: no such file or folder")
             raise WordvecError(f"{path}: not a native wordvec model folder (no {native.HEADER})")
@@ -255,7 +353,7 @@ def load_vectors(path, format: str | None = None, limit: int | None = None) -> V
             else:
                 words, matrix = _read_text(path, f, format, limit)
         except _READ_ERRORS as e:
-            raise WordvecError(f"{path}: corrupt or unreadable file ({e})") from None
+            raise _read_error(path, f, e) from None
     return _build(words, matrix, format, path)
 
 
@@ -271,14 +369,20 @@ def _build(words, matrix, format, path):
         words = [words[i] for i in keep]
         matrix = matrix[np.asarray(keep, dtype=np.int64)]
     meta = {"kind": "vectors", "params": {},
-            "stats": {"source_format": format, "source": os.path.abspath(path),
+            "stats": {"source_format": format, "source": _absolute(path),
                       "duplicates_dropped": dropped}}
     return Vectors(words, matrix, meta=meta)
 
 
+def _absolute(path):
+    archive, member = archives.split_member(path)
+    return os.path.abspath(archive) + ("" if member is None else f":{member}")
+
+
 def _data_bound(f):
-    """Bytes left in ``f`` when it is a plain file (``None`` for a compressed stream)."""
-    if isinstance(f, gzip.GzipFile):
+    """Bytes left in ``f`` when it is a plain file; ``None`` for anything else (a decompressing
+    stream or a zip member, whose ``fileno()``, if any, is the compressed file's)."""
+    if not isinstance(f, io.BufferedReader) or not isinstance(f.raw, io.FileIO):
         return None
     try:
         return os.fstat(f.fileno()).st_size - f.tell()
@@ -475,11 +579,15 @@ _GZIP_MAX_RATIO = 1100  # deflate expands at most ~1032x: a compressed file hold
 
 
 def describe(path):
-    """``{"path", "format", "words", "dim", "compressed"}`` for any vectors file or model folder.
+    """``{"path", "format", "words", "dim", "compressed"}`` for any vectors file or model folder
+    (``"compression"``: gzip, bz2, xz or lzma, else None; for a zip member also ``"archive"`` and
+    ``"member"``).
 
     word2vec files are described from their header, checked against the file's size (a header
-    that promises more than the file can hold is an error); GloVe files are counted (one read);
-    a native folder's header is checked against its vectors array.
+    that promises more than the file can hold is an error; gzip's is bounded by deflate's largest
+    ratio, a zip member by its declared size; bz2 and xz have no cheap bound: their rows are
+    checked when read); GloVe files are counted (one read); a native folder's header is checked
+    against its vectors array.
     """
     path = os.fspath(path)
     fmt = detect(path)
@@ -490,24 +598,27 @@ def describe(path):
         info.update(words=header.get("vocab_size"), dim=header.get("dim"),
                     kind=header.get("kind"), wordvec_version=header.get("wordvec_version"))
         return info
-    with _open_raw(path) as f:
+    f, codec, stored, member = _open_source(path)
+    with f:
         try:
-            compressed = isinstance(f, gzip.GzipFile)
-            info["compressed"] = compressed
+            compressed = codec is not None or (member is not None
+                                               and member.compress_type != zipfile.ZIP_STORED)
+            info.update(compressed=compressed, compression=codec)
+            if member is not None:
+                info.update(archive=archives.split_member(path)[0], member=member.filename)
             first = f.readline(4096)
             if fmt != "glove":
                 n, dim = _parse_header(first[3:] if first.startswith(b"\xef\xbb\xbf") else first)
                 if n and dim < 1:
                     raise WordvecError(f"{path}: line 1: the header gives dimension {dim}; "
                                        "vectors need >= 1")
-                size = os.path.getsize(path)
                 per_row = 4 * dim + 2 if fmt == "word2vec-binary" else 2 * dim + 2
-                if compressed and n * per_row > _GZIP_MAX_RATIO * size:
+                if codec == "gzip" and n * per_row > _GZIP_MAX_RATIO * stored:
                     raise WordvecError(
                         f"{path}: the header promises {n:,} words of dimension {dim:,}, more "
-                        f"than a compressed file of {size:,} bytes can hold (corrupt header)")
-                if not compressed:
-                    _check_promise(path, n, dim, per_row, size - len(first), "data")
+                        f"than a compressed file of {stored:,} bytes can hold (corrupt header)")
+                if codec is None:  # (a zip member yields no more than its declared size)
+                    _check_promise(path, n, dim, per_row, stored - len(first), "data")
                 info["words"], info["dim"] = n, dim
                 return info
             info["dim"] = len(first.split()) - 1
@@ -516,6 +627,6 @@ def describe(path):
                 lines += chunk.count(b"\n")
                 last = chunk[-1:]
         except _READ_ERRORS as e:
-            raise WordvecError(f"{path}: corrupt or unreadable file ({e})") from None
+            raise _read_error(path, f, e) from None
         info["words"] = lines + (last != b"\n")  # (blank lines, if any, are counted too)
     return info

@@ -13,15 +13,17 @@ An output path may be:
   (:data:`PROJECTOR_FILES`) that wordvec wrote, unchanged since (the same record);
 - with ``force``, any other regular file (never a folder; never for ``projector``, a folder).
 
-Never: a folder that is not a wordvec output of the kind, an input of the same command, a folder
-holding an input or a path inside an input folder, the current folder or one of its parents. A
-symbolic link is followed: the checks apply to, and the output replaces, what it points to.
+Never: a folder that is not a wordvec output of the kind, an input of the same command (for an
+input ``ARCHIVE:MEMBER``, the zip archive), a folder holding an input or a path inside an input
+folder, the current folder or one of its parents. A symbolic link is followed: the checks apply
+to, and the output replaces, what it points to.
 """
 
 import json
 import os
 import zipfile
 
+from .archives import split_member
 from .errors import WordvecError
 
 KINDS = ("model", "vectors", "vocab", "cooccur", "projector")
@@ -95,7 +97,7 @@ def _inside(path, folder):
 
 
 def _check_not_input(shown, target, inp):
-    real = os.path.realpath(os.path.abspath(inp))
+    real = os.path.realpath(os.path.abspath(split_member(inp)[0]))  # ARCHIVE:MEMBER: the archive
     same = real == target
     if not same and os.path.exists(real) and os.path.exists(target):
         try:
