@@ -1,10 +1,11 @@
-"""bz2/xz/lzma vectors files and members of zip archives (ARCHIVE:MEMBER)."""
+"""bz2/xz/lzma vectors files, members of zip archives (ARCHIVE:MEMBER), and pickles refused."""
 
 import bz2
 import gzip
 import io
 import lzma
 import os
+import pickle
 import shutil
 import subprocess
 import zipfile
@@ -327,6 +328,74 @@ def test_an_archive_read_from_is_never_the_output(tmp_path, vecs):
     msg = _err(save_vectors, v, z, "word2vec", force=True, inputs=[f"{z}:glove.6B.50d.txt"])
     assert "input" in msg
     assert z.read_bytes() == before
+
+
+# ---- pickles (gensim .model files) are refused, never unpickled ---------------------------------
+class _CreatesAFile:
+    """Unpickling this calls open(path, 'w'): the file appearing would prove an unpickling."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def _check_refused(path, marker=None):
+    for fn, kw in ((detect, {}), (load_vectors, {}), (describe, {}), (load_vectors, {"format": "word2vec"}),
+                   (load_vectors, {"format": "word2vec-binary"}), (load_vectors, {"format": "glove"})):
+        msg = _err(fn, path, **kw)
+        assert "a Python pickle" in msg and "never unpickles" in msg, msg
+        assert "model.wv.save_word2vec_format('vectors.bin', binary=True)" in msg
+    for args in (["similar", "king", "-m", path], ["info", path],
+                 ["convert", path, os.path.join(os.path.dirname(str(path).split(":")[0]), "out.txt"),
+                  "--to", "word2vec"]):
+        one_line_error(run(*args), "a Python pickle")
+    if marker is not None:
+        assert not os.path.exists(marker)
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_pickles_are_refused_by_content(tmp_path, protocol):
+    p = tmp_path / "model.anything"
+    p.write_bytes(pickle.dumps({"king": [1.0, 2.0], "queen": [3.0, 4.0]}, protocol=protocol))
+    _check_refused(p)
+
+
+def test_a_pickle_is_never_unpickled(tmp_path):
+    marker = tmp_path / "unpickled"
+    evil = pickle.dumps(_CreatesAFile(str(marker)), protocol=4)
+    pickle.loads(evil).close()  # (the marker works: unpickling creates the file)
+    assert marker.exists()
+    marker.unlink()
+    (tmp_path / "evil.model").write_bytes(evil)
+    _check_refused(tmp_path / "evil.model", marker)
+    (tmp_path / "evil.model.gz").write_bytes(gzip.compress(evil))
+    _check_refused(tmp_path / "evil.model.gz", marker)
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as z:
+        z.writestr("data.pkl", evil)
+    _check_refused(f"{tmp_path / 'evil.zip'}:data.pkl", marker)
+    # a protocol 0 pickle (text) cannot be told by its first bytes: still an error, still not run
+    (tmp_path / "evil0").write_bytes(pickle.dumps(_CreatesAFile(str(marker)), protocol=0))
+    for fn in (detect, load_vectors, describe):
+        _err(fn, tmp_path / "evil0")
+    one_line_error(run("similar", "king", "-m", tmp_path / "evil0"), "evil0")
+    assert not marker.exists()
+
+
+def test_a_real_gensim_model_file(tmp_path):
+    word2vec = pytest.importorskip("gensim.models.word2vec")
+    sentences = [["king", "queen", "man", "woman"], ["the", "king", "and", "the", "queen"]] * 5
+    model = word2vec.Word2Vec(sentences, vector_size=8, min_count=1, epochs=1, workers=1, seed=1)
+    model.save(str(tmp_path / "w2v.model"))
+    model.wv.save(str(tmp_path / "w2v.kv"))
+    _check_refused(tmp_path / "w2v.model")
+    _check_refused(tmp_path / "w2v.kv")
+    # the export the message suggests is what wordvec reads
+    model.wv.save_word2vec_format(str(tmp_path / "vectors.bin"), binary=True)
+    v = load_vectors(tmp_path / "vectors.bin")
+    assert v.words == model.wv.index_to_key
+    assert np.array_equal(v.matrix, model.wv.vectors)
 
 
 def test_open_raw_closes_what_it_opened(tmp_path, vecs):

@@ -253,6 +253,16 @@ def _read_error(path, f, e):
     return WordvecError(f"{path}: corrupt or unreadable file ({e})")
 
 
+def _refuse_pickle(path, head):
+    """A Python pickle (protocol 2 to 5 starts with 0x80 and the protocol) is never unpickled."""
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise WordvecError(
+            f"{path}: a Python pickle (e.g. a gensim .model or .kv file), not a vectors file; "
+            "wordvec never unpickles files (unpickling runs code). Export the vectors from gensim "
+            "with model.wv.save_word2vec_format('vectors.bin', binary=True), then use "
+            "'-m vectors.bin' or 'wordvec convert vectors.bin ...'")
+
+
 def _read_start(path, size=1 << 16):
     """The first ``size`` bytes (decompressed) of a file, with clear errors."""
     with _open_raw(path) as f:
@@ -278,6 +288,7 @@ def detect(path):
     if native.is_native(path):
         return "native"
     head = _read_start(path)
+    _refuse_pickle(path, head)
     if not head.strip():
         raise WordvecError(f"{path}: empty file, no vectors in it")
     if head.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (text only)
@@ -326,8 +337,9 @@ def _check_textual(path, head):
 def load_vectors(path, format: str | None = None, limit: int | None = None) -> Vectors:
     """Load vectors from ``path``; ``format=None`` detects it. ``limit`` reads only the first rows."""
     path = os.fspath(path)
-    if format in (None, "auto"):
-        format = detect(path)
+    given = format not in (None, "auto")
+    if not given:
+        format = detect(path)  # (which refuses pickles)
     if format in WRITE_ONLY:
         raise WordvecError(f"{format!r} is a format wordvec writes but does not read")
     if format not in FORMATS:
@@ -346,6 +358,8 @@ def load_vectors(path, format: str | None = None, limit: int | None = None) -> V
         if limit is not None and limit < len(v):
             v = v.head(limit)  # (fastText vectors still answer for unseen words)
         return v
+    if given:
+        _refuse_pickle(path, _read_start(path, 16))
     with _open_raw(path) as f:
         try:
             if format == "word2vec-binary":
