@@ -1,4 +1,5 @@
-"""Vector file formats: native, word2vec text and binary, GloVe text, fastText ``.vec``.
+"""Vector file formats: native, word2vec text and binary, GloVe text, fastText ``.vec``; the
+Embedding Projector's TSV files (written only).
 
 ========================  ======================================================================
 ``native``                wordvec's own folder (``wordvec.native``): JSON header + ``.npy`` arrays.
@@ -8,13 +9,24 @@
                           ``word`` + one space + D little-endian float32 + ``\\n``. gensim writes
                           no ``\\n`` after the floats; both variants are read.
 ``glove``                 text like ``word2vec`` but without the header line.
+``projector``             written only, never read: a folder of ``tensors.tsv`` (per word a row of
+                          tab-separated values) and ``metadata.tsv`` (one word a line, no header
+                          line), the files the TensorFlow Embedding Projector loads (the layout of
+                          gensim's ``word2vec2tensor``).
+compressed (input)        any of the files above compressed with gzip, bz2, xz or lzma,
+                          recognised by their magic bytes (content, not name), read as streams.
+``ARCHIVE:MEMBER``        a member of a zip archive (``glove.6B.zip:glove.6B.100d.txt``; a zip of
+(input)                   one file needs no member name), read as a stream (:mod:`wordvec.archives`).
+pickle (refused)          a Python pickle (a gensim ``.model`` or ``.kv`` file), recognised by its
+                          first two bytes: one error saying how to export from gensim; nothing is
+                          ever unpickled.
 ========================  ======================================================================
 
 Loading auto-detects the format (:func:`detect`): a folder is native; a first line of two integers
 is a word2vec header, and the bytes after the first word decide text or binary (text has only
 digits, signs, dots, exponents and spaces there; float32 bytes essentially never do); anything else
-is read as GloVe text, its first line fixing the dimension. Files may be gzip-compressed
-(recognised by content, whatever the name).
+is read as GloVe text, its first line fixing the dimension. Only the first 64 kB (decompressed) are
+read to detect a format.
 
 Text is written with ``%.{precision}g`` (default 6 significant digits: every value reads back
 within a relative error of 5e-6; ``precision=9`` reproduces float32 exactly). Binary is bit-exact.
@@ -24,8 +36,8 @@ but ASCII whitespace and NUL (U+00A0 NO-BREAK SPACE, say, round-trips through ev
 the writer refuses other words, and words over :data:`MAX_WORD_BYTES`, naming the word. Values
 must be finite float32: NaN, infinity or an overflow (``1e39``) is an error naming the line (the
 word, in binary files). Nothing is allocated from a header before it is checked against the
-file's size (a compressed file's matrix grows as rows arrive). A repeated word keeps its first
-vector, like gensim, and later copies are dropped (counted in
+file's size (a compressed file's or zip member's matrix grows as rows arrive). A repeated word
+keeps its first vector, like gensim, and later copies are dropped (counted in
 ``meta["stats"]["duplicates_dropped"]``); rows are kept in file order, which evaluation takes as
 frequency order. Every malformed file raises one :class:`WordvecError` naming the file and line.
 """
