@@ -92,6 +92,28 @@ def test_compressed_bin_reads_the_same(ft_bin, tmp_path):
     assert np.array_equal(a.oov_vector("zzyzx"), b.oov_vector("zzyzx"))
 
 
+def test_bin_in_a_zip_or_xz(ft_bin, tmp_path):
+    import zipfile
+    archive = tmp_path / "models.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(ft_bin, "ft.bin")
+        z.writestr("readme.txt", "two members")
+    xz = tmp_path / "ft.bin.xz"
+    xz.write_bytes(lzma.compress(ft_bin.read_bytes()))
+    a = load_vectors(ft_bin)
+    for source in (f"{archive}:ft.bin", str(xz)):
+        b = load_vectors(source)
+        assert b.words == a.words and np.array_equal(a.matrix, b.matrix)
+        model = load_model(source)
+        assert isinstance(model, FastText) and len(model.vocab) == len(a)
+    r = CliRunner().invoke(cli, ["similar", "-m", f"{archive}:ft.bin", "kingz", "-n", "2"])
+    assert r.exit_code == 0, r.output
+    broken = tmp_path / "broken.bin.xz"
+    broken.write_bytes(xz.read_bytes()[:len(xz.read_bytes()) // 2])
+    r = CliRunner().invoke(cli, ["similar", "-m", str(broken), "the"])
+    assert r.exit_code != 0 and r.output.count("\n") == 1, r.output
+
+
 def test_describe_and_limit(ft_bin):
     info = describe(ft_bin)
     assert info["format"] == "fasttext-bin" and info["dim"] == 12

@@ -18,6 +18,7 @@ from .errors import Terminated, WordvecError
 DEFAULT_MODEL = "vectors"
 MODEL_ENV = "WORDVEC_MODEL"
 FORMAT_CHOICES = ("native", "word2vec", "word2vec-binary", "glove", "fasttext-bin")
+WRITE_ONLY_CHOICES = ("projector",)  # convert --to only: never read, so never a --from
 EXPORT_SUFFIX = {"word2vec": ".txt", "word2vec-binary": ".bin", "glove": ".glove.txt",
                  "fasttext-bin": ".bin"}
 
@@ -83,9 +84,15 @@ def _default_model():
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
+def _exists(path):
+    """True if ``path`` exists, or names a member of an existing zip archive (``ARCHIVE:MEMBER``)."""
+    from .archives import split_member
+    return os.path.exists(split_member(path)[0])
+
+
 def _load(path, format=None, limit=None):
     from .formats import load_vectors
-    if not os.path.exists(path):
+    if not _exists(path):
         hint = ("train one with 'wordvec train CORPUS', or pass -m/--model (or set "
                 f"{MODEL_ENV})") if path == _default_model() else "check the path"
         raise WordvecError(f"no model at {path!r}: {hint}")
@@ -117,7 +124,9 @@ force_option = click.option(
          "(a folder that is not a wordvec model is never replaced).")
 model_option = click.option(
     "-m", "--model", "model_path", default=_default_model, show_default=f"${MODEL_ENV} or ./{DEFAULT_MODEL}",
-    type=click.Path(dir_okay=True), help="Vectors to query: a native model folder or a word2vec/GloVe file.")
+    type=click.Path(dir_okay=True),
+    help="Vectors to query: a native model folder, a word2vec/GloVe file (may be gzip/bz2/xz-compressed) "
+         "or a member of a zip (ARCHIVE.zip:MEMBER).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
@@ -301,11 +310,12 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     model = None
     if continue_from is not None:
         from . import native
-        from .fasttext_bin import is_fasttext_bin_file
+        from .formats import detect
         from .model import load_model
-        if not os.path.exists(continue_from):
+        if not _exists(continue_from):
             raise WordvecError(f"--continue {continue_from}: no such model folder")
-        if not native.is_native(continue_from) and not is_fasttext_bin_file(continue_from):
+        if not native.is_native(continue_from) and (
+                os.path.isdir(continue_from) or detect(continue_from) != "fasttext-bin"):
             raise WordvecError(f"--continue {continue_from}: not a wordvec model folder (no "
                                f"{native.HEADER}) nor a fastText .bin; only models saved by "
                                "wordvec train (or fastText's .bin) train further")
@@ -676,7 +686,9 @@ def _stem(path):
 @cli.command()
 @click.argument("source", type=click.Path())
 @click.argument("target", type=click.Path())
-@click.option("--to", "fmt", type=click.Choice(FORMAT_CHOICES), required=True, help="Format to write.")
+@click.option("--to", "fmt", type=click.Choice(FORMAT_CHOICES + WRITE_ONLY_CHOICES), required=True,
+              help="Format to write (projector: a folder of tensors.tsv and metadata.tsv for the "
+                   "TensorFlow Embedding Projector).")
 @click.option("--from", "from_fmt", type=click.Choice(FORMAT_CHOICES), help="Input format. [default: detected]")
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(1, 17),
               help="Significant digits in text output (9 is exact for float32).")
@@ -685,14 +697,18 @@ def _stem(path):
 def convert(source, target, fmt, from_fmt, precision, limit, force):
     """Convert vectors between formats (the input format is detected).
 
+    SOURCE may be a member of a zip archive: ARCHIVE.zip:MEMBER.
+
     \b
     Examples:
       wordvec convert vectors vectors.bin --to word2vec-binary
-      wordvec convert glove.6B.100d.txt glove100 --to native
+      wordvec convert glove.6B.zip:glove.6B.100d.txt glove100 --to native
+      wordvec convert vectors projector --to projector --limit 10000
     """
     from .formats import detect, save_vectors
-    _check_outputs([(target, "model" if fmt == "native" else "vectors")], [source], force)
-    source_fmt = from_fmt or (detect(source) if os.path.exists(source) else None)
+    kind = {"native": "model", "projector": "projector"}.get(fmt, "vectors")
+    _check_outputs([(target, kind)], [source], force)
+    source_fmt = from_fmt or (detect(source) if _exists(source) else None)
     if fmt == "fasttext-bin" or (fmt == "native" and source_fmt == "fasttext-bin"):
         # a trained model, not only vectors: fastText .bin <-> native fastText model
         from .fasttext_bin import save_model
@@ -700,7 +716,7 @@ def convert(source, target, fmt, from_fmt, precision, limit, force):
         if limit is not None:
             raise WordvecError(f"--limit does not apply to a whole fastText model "
                                f"({source_fmt} to {fmt})")
-        if not os.path.exists(source):
+        if not _exists(source):
             _load(source)  # the one-line "no model" error
         model = load_model(source) if source_fmt in ("native", "fasttext-bin") else None
         if model is None or model.family != "fasttext":
@@ -738,7 +754,7 @@ def info(model_path, as_json):
         native.check_vectors_shape(path, header)  # and the array it describes (cheaply)
     else:
         from .formats import describe
-        if not os.path.exists(path):
+        if not _exists(path):
             _load(path)  # the one-line "no model" error
         d = describe(path)
         header = {"kind": d.get("kind", d["format"]), "format": d["format"], "vocab_size": d["words"],

@@ -39,10 +39,13 @@ hierarchical softmax) as fastText 0.9.2 writes it, readable by ``fasttext.load_m
 from __future__ import annotations
 
 import io
+import lzma
 import math
 import mmap
 import os
 import struct
+import zipfile
+import zlib
 
 import numpy as np
 from numba import njit
@@ -59,23 +62,15 @@ _ARGS = struct.Struct("<12id")
 _DICT = struct.Struct("<3i2q")
 _MATRIX = struct.Struct("<2q")
 MAX_WORD_BYTES = 1 << 20  # as formats.MAX_WORD_BYTES: a longer "word" is garbage
+# what a compressed stream or a zip member raises on corrupt data
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile,
+                NotImplementedError)
 _BLOCK_BYTES = 64 << 20  # checked / averaged per block before the mapped pages are dropped
 
 
 def is_fasttext_bin(head: bytes) -> bool:
     """True if ``head`` (a file's first bytes) starts with fastText's magic number."""
     return len(head) >= 4 and struct.unpack("<i", head[:4])[0] == MAGIC
-
-
-def is_fasttext_bin_file(path) -> bool:
-    """True if ``path`` is a regular file that starts with fastText's magic number."""
-    try:
-        if not os.path.isfile(path):
-            return False
-        with open(path, "rb") as f:
-            return is_fasttext_bin(f.read(4))
-    except OSError:
-        return False
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -281,7 +276,7 @@ def read(path, f=None, check_input=True) -> FastTextBin:
             raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
     try:
         return _read(path, _Source(path, f), check_input)
-    except (OSError, EOFError) as e:
+    except _READ_ERRORS as e:
         raise WordvecError(f"{path}: corrupt or unreadable fastText model ({e})") from None
     finally:
         if own:
@@ -295,7 +290,7 @@ def describe(path, f):
     try:
         version, args = _header(src)
         size, nwords, ntokens, prune = _dict_header(src, args)
-    except (OSError, EOFError) as e:
+    except _READ_ERRORS as e:
         raise WordvecError(f"{path}: corrupt or unreadable fastText model ({e})") from None
     return {"words": nwords, "dim": args["dim"], "kind": "fasttext", "fasttext_version": version,
             "params": _params(args)}

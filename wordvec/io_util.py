@@ -81,13 +81,14 @@ def atomic_write(path, mode="wb", *, kind="vectors", force=False, inputs=(), **k
 
 
 @contextlib.contextmanager
-def atomic_dir(path, *, force=False, inputs=()):
+def atomic_dir(path, *, kind="model", force=False, inputs=()):
     """Yield a temporary folder beside ``path``; it replaces ``path`` only if the block succeeds.
 
-    ``path`` must be new, an empty folder or a wordvec model folder (or, with ``force``, a file).
+    ``path`` must be new, an empty folder or a wordvec output folder of ``kind`` (``model``: a
+    model folder, or with ``force`` a file; ``projector``: an Embedding Projector folder).
     """
     shown = os.fspath(path)
-    target = outputs.check_output(path, "model", inputs=inputs, force=force)
+    target = outputs.check_output(path, kind, inputs=inputs, force=force)
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
     _clean_stale(target)
@@ -96,7 +97,7 @@ def atomic_dir(path, *, force=False, inputs=()):
         os.chmod(tmp, 0o777 & ~umask())
         with _writing_output(shown):
             yield tmp
-        _install_dir(tmp, target, shown, force)
+        _install_dir(tmp, target, shown, force, kind)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -126,10 +127,11 @@ def _exchange(a, b):
     raise OSError(err, os.strerror(err), b)
 
 
-def _replaceable(path, force):
+def _replaceable(path, force, kind="model"):
     if os.path.isdir(path) and not os.path.islink(path):
-        return outputs.is_model_folder(path) or not os.listdir(path)
-    return force and os.path.isfile(path)
+        ours = outputs.is_projector_folder if kind == "projector" else outputs.is_model_folder
+        return ours(path) or not os.listdir(path)
+    return force and kind == "model" and os.path.isfile(path)
 
 
 def _remove(path):
@@ -139,7 +141,7 @@ def _remove(path):
         os.unlink(path)
 
 
-def _install_dir(tmp, target, shown, force):
+def _install_dir(tmp, target, shown, force, kind="model"):
     for _ in range(100):
         if not os.path.lexists(target):
             try:
@@ -149,8 +151,8 @@ def _install_dir(tmp, target, shown, force):
                 if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
                     raise
                 continue  # something appeared there meanwhile: look again
-        if not _replaceable(target, force):
-            outputs.check_output(shown, "model", force=force)  # raises the one-line refusal
+        if not _replaceable(target, force, kind):
+            outputs.check_output(shown, kind, force=force)  # raises the one-line refusal
             raise WordvecError(f"{shown!r} changed while writing: not replacing it")
         try:
             swapped = _exchange(tmp, target)
@@ -158,7 +160,7 @@ def _install_dir(tmp, target, shown, force):
             continue  # removed meanwhile: look again
         if swapped:
             # the old output is now at ``tmp``; check it really was ours, else swap back
-            if not _replaceable(tmp, force):
+            if not _replaceable(tmp, force, kind):
                 _exchange(tmp, target)
                 raise WordvecError(f"{shown!r} changed while writing: not replacing it")
             _remove(tmp)

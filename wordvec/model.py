@@ -384,9 +384,12 @@ def _vocab_of(vectors):
 def load_model(path: PathLike) -> Model:
     """The trainable model saved in the native folder ``path`` (its class from model.json), or
     in a facebook fastText ``.bin`` file (:func:`wordvec.fasttext_bin.load_model`)."""
-    from . import fasttext_bin
-    if fasttext_bin.is_fasttext_bin_file(path):
-        return fasttext_bin.load_model(path)
+    from . import archives, fasttext_bin
+    if not native.is_native(path) and os.path.exists(archives.split_member(path)[0]):
+        from .formats import _open_raw, detect
+        if detect(path) == "fasttext-bin":  # (also compressed, or a member of a zip)
+            with _open_raw(path) as f:
+                return fasttext_bin.load_model(path, f)
     return Model.load(path)
 
 

@@ -9,22 +9,27 @@ An output path may be:
   ``vectors`` and ``vocab`` files: a file that wordvec wrote and that is unchanged since (wordvec
   records the device, inode, size and modification time of every file it writes in
   ``$XDG_STATE_HOME/wordvec/written.tsv``, by default ``~/.local/state/wordvec``);
-- with ``force``, any other regular file (never a folder).
+  ``projector``: an empty folder, or a folder holding nothing but the Embedding Projector files
+  (:data:`PROJECTOR_FILES`) that wordvec wrote, unchanged since (the same record);
+- with ``force``, any other regular file (never a folder; never for ``projector``, a folder).
 
-Never: a folder that is not a wordvec model, an input of the same command, a folder holding an
-input or a path inside an input folder, the current folder or one of its parents. A symbolic
-link is followed: the checks apply to, and the output replaces, what it points to.
+Never: a folder that is not a wordvec output of the kind, an input of the same command (for an
+input ``ARCHIVE:MEMBER``, the zip archive), a folder holding an input or a path inside an input
+folder, the current folder or one of its parents. A symbolic link is followed: the checks apply
+to, and the output replaces, what it points to.
 """
 
 import json
 import os
 import zipfile
 
+from .archives import split_member
 from .errors import WordvecError
 
-KINDS = ("model", "vectors", "vocab", "cooccur")
+KINDS = ("model", "vectors", "vocab", "cooccur", "projector")
 _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab": "a vocabulary file",
-               "cooccur": "a co-occurrence file"}
+               "cooccur": "a co-occurrence file", "projector": "an Embedding Projector folder"}
+PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv")
 _REGISTRY_MAX_BYTES = 1 << 20
 
 
@@ -62,10 +67,19 @@ def check_output(path, kind, inputs=(), force=False):
         if kind == "model":
             raise WordvecError(f"{shown!r} is a folder that is not a wordvec model "
                                f"({_why_not_model(target)}): not replacing it; choose another output path")
+        if kind == "projector" and (is_projector_folder(target) or _is_empty_dir(target)):
+            return target
+        if kind == "projector":
+            raise WordvecError(f"{shown!r} is a folder that is not an Embedding Projector export "
+                               f"written by wordvec ({_why_not_projector(target)}): not replacing it, "
+                               "--force or not; choose another output path")
         raise WordvecError(f"{shown!r} is a folder: not replacing it with {_KIND_NAMES[kind]}; "
                            "choose another output path")
     if not os.path.isfile(target):
         raise WordvecError(f"{shown!r} exists and is not a regular file: not replacing it")
+    if kind == "projector":
+        raise WordvecError(f"{shown!r} exists and is a file, not a folder (a projector export is a "
+                           "folder): not replacing it, --force or not; choose another output path")
     if kind != "model" and written_by_wordvec(target, kind):
         return target
     if force:
@@ -83,7 +97,7 @@ def _inside(path, folder):
 
 
 def _check_not_input(shown, target, inp):
-    real = os.path.realpath(os.path.abspath(inp))
+    real = os.path.realpath(os.path.abspath(split_member(inp)[0]))  # ARCHIVE:MEMBER: the archive
     same = real == target
     if not same and os.path.exists(real) and os.path.exists(target):
         try:
@@ -159,6 +173,32 @@ def _why_not_model(path):
     except OSError as e:
         return str(e)
     return f"it also holds {extra[0]!r}" if extra else "unreadable"
+
+
+def is_projector_folder(path):
+    """True if ``path`` is a folder holding only Embedding Projector files (:data:`PROJECTOR_FILES`)
+    that wordvec wrote and nobody changed since."""
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        return False
+    return bool(entries) and all(
+        e in PROJECTOR_FILES and not os.path.islink(os.path.join(path, e))
+        and os.path.isfile(os.path.join(path, e)) and written_by_wordvec(os.path.join(path, e), "projector")
+        for e in entries)
+
+
+def _why_not_projector(path):
+    try:
+        entries = sorted(os.listdir(path))
+    except OSError as e:
+        return str(e)
+    extra = [e for e in entries if e not in PROJECTOR_FILES or os.path.islink(os.path.join(path, e))
+             or not os.path.isfile(os.path.join(path, e))]
+    if extra:
+        return f"it holds {extra[0]!r}"
+    changed = [e for e in entries if not written_by_wordvec(os.path.join(path, e), "projector")]
+    return f"{changed[0]!r} was not written by wordvec or was changed since" if changed else "unreadable"
 
 
 # ---- the record of files wordvec wrote -----------------------------------------------------
