@@ -270,11 +270,14 @@ def _interval(ctx, param, value):
                    "removed when the run completes (sg, cbow, fasttext, glove).")
 @click.option("--resume", type=click.Path(), metavar="CHECKPOINT",
               help="Finish the run a checkpoint saved (same corpus, settings and output).")
+@click.option("--phrases", "phrase_passes", type=click.IntRange(1, 10), metavar="N",
+              help="First learn N passes of phrases (wordvec phrases' defaults) and join them "
+                   "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
-          quiet, **options):
+          phrase_passes, quiet, **options):
     """Train word vectors on CORPUS and save them as a model folder.
 
     CORPUS is one or more text files (.gz/.bz2/.xz read directly), folders, or - for stdin;
@@ -298,7 +301,8 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     if resume is not None:
         source = ctx.get_parameter_source
         extra = [f for f, v in (("CORPUS", corpus), ("--model", kind), ("--continue", continue_from),
-                                ("--format", export_format), ("--checkpoint-every", checkpoint_every))
+                                ("--format", export_format), ("--checkpoint-every", checkpoint_every),
+                                ("--phrases", phrase_passes))
                  if v] + ["--" + k.replace("_", "-") for k in given]
         if source("output") != click.core.ParameterSource.DEFAULT:
             extra.append("-o")
@@ -345,6 +349,15 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     targets = [(output, "model")]
     if export_format:
         targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    fit_corpus = list(corpus)
+    if phrase_passes:
+        conflict = [f for f, v in (("--checkpoint-every", checkpoint_every), ("--continue", continue_from),
+                                   ("--cooccur", given.get("cooccur"))) if v]
+        if conflict:
+            raise WordvecError(f"--phrases cannot be combined with {conflict[0]} (train on the output "
+                               "of 'wordvec phrases' instead)")
+        if "-" in corpus:
+            raise WordvecError("--phrases reads the corpus more than once: give files, not stdin")
     checkpoint = None
     if checkpoint_every is not None:
         if kind == "lsa":
@@ -372,7 +385,15 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         model = make_model(kind, **given)
         if corpus and model.params.get("cooccur") is not None:
             raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
-        fit_on = list(corpus) or (None if model.params.get("cooccur") is not None else BUNDLED_CORPUS)
+        fit_on = fit_corpus or (None if model.params.get("cooccur") is not None else BUNDLED_CORPUS)
+        if phrase_passes:
+            from .phrases import Phrases
+            phrased = Phrases(passes=phrase_passes).fit(fit_on)
+            found = " + ".join(f"{len(p.phrases):,}" for p in phrased.passes)
+            if not quiet:
+                click.echo(f"phrases: {found} learned; training on the corpus with them joined",
+                           err=True)
+            fit_on = phrased.sentences(fit_on)
         model.fit(fit_on, progress=not quiet, checkpoint=checkpoint)
     _save_trained(model, output, export_format, force, inputs, kind, checkpoint)
 
@@ -439,6 +460,90 @@ def _resume(path, force, quiet):
 # ---------------------------------------------------------------------------------------------
 # corpus tools
 # ---------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", type=click.Path(allow_dash=True), required=True,
+              help="Where to write the text with its phrases joined (- for stdout).")
+@click.option("--apply", "apply_path", type=click.Path(), metavar="PHRASES",
+              help="Join the phrases of this file (from --save) instead of learning them.")
+@click.option("--save", "save_path", type=click.Path(), metavar="PHRASES",
+              help="Also save the learned phrases (JSON: settings, phrases, scores, counts).")
+@click.option("--min-count", default=5, show_default=True, type=Count,
+              help="default scoring: both words at least this frequent; npmi: the pair.")
+@click.option("--threshold", type=float,
+              help="Keep pairs scoring above this. [default: 100; npmi 0.5]")
+@click.option("--scoring", type=click.Choice(["default", "npmi"]), default="default",
+              show_default=True,
+              help="default: (count(ab) - min_count) / (count(a) count(b)) x N, as word2phrase "
+                   "and the word2vec paper; npmi: normalised PMI, -1..1.")
+@click.option("--connectors", "connectors_file", type=click.Path(exists=True, dir_okay=False),
+              help="Connector words (may sit inside a phrase, never start or end one), "
+                   "whitespace-separated, replacing the English default (a, an, the, for, of, "
+                   "with, without, at, from, to, in, on, by, and, or).")
+@click.option("--no-connectors", is_flag=True, help="No connector words (word2phrase's behaviour).")
+@click.option("--delimiter", default="_", show_default=True, help="What joins a phrase's words.")
+@click.option("--passes", default=1, show_default=True, type=click.IntRange(1, 10),
+              help="Rounds of learning: 2 finds phrases of up to 4 words (the word2vec demo).")
+@click.option("--max-vocab", default=40_000_000, show_default=True, type=click.IntRange(min=100),
+              help="Word pairs counted before the rarest are pruned (memory: ~50 bytes each).")
+@force_option
+def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring, connectors_file,
+            no_connectors, delimiter, passes, max_vocab, force):
+    """Join frequent phrases of CORPUS into single tokens (new_york), line by line.
+
+    Learns which word pairs occur together more often than chance (word2phrase's score, or
+    normalised PMI), then writes CORPUS with them joined. Run with --passes 2 for phrases of up to
+    four words. --save keeps the phrases; --apply joins saved phrases in new text, as the run that
+    learned them did.
+
+    \b
+    Examples:
+      wordvec phrases corpus.txt -o phrased.txt --passes 2 --save phrases.json
+      wordvec phrases --apply phrases.json new.txt -o new-phrased.txt
+      wordvec phrases corpus.txt -o phrased.txt --scoring npmi --threshold 0.5
+      wordvec train phrased.txt && wordvec similar new_york
+    """
+    from .phrases import ENGLISH_CONNECTORS, Phrases, read_connectors
+    inputs = list(corpus) + [p for p in (apply_path, connectors_file) if p]
+    targets = [] if output == "-" else [(output, "corpus")]
+    if save_path:
+        targets.append((save_path, "phrases"))
+    _check_outputs(targets, inputs, force)
+    if apply_path:
+        given = [flag for flag, v in (("--save", save_path), ("--threshold", threshold),
+                                      ("--connectors", connectors_file),
+                                      ("--no-connectors", no_connectors)) if v]
+        if given:
+            raise WordvecError(f"--apply uses the settings saved with the phrases: drop "
+                               f"{', '.join(given)}")
+        model = Phrases.load(apply_path)
+    else:
+        if "-" in corpus:
+            raise WordvecError("learning phrases reads the corpus twice (to count, then to write "
+                               "it): give files, not stdin (stdin works with --apply)")
+        if connectors_file and no_connectors:
+            raise WordvecError("give --connectors FILE or --no-connectors, not both")
+        conn = () if no_connectors else (read_connectors(connectors_file) if connectors_file
+                                         else ENGLISH_CONNECTORS)
+        if threshold is None:
+            threshold = 0.5 if scoring == "npmi" else 100.0
+        model = Phrases(min_count=min_count, threshold=threshold, scoring=scoring,
+                        connectors=conn, delimiter=delimiter, passes=passes,
+                        max_vocab=max_vocab).fit(list(corpus))
+        if save_path:
+            model.save(save_path, force=force, inputs=inputs)
+    if output == "-":
+        for text in model.iter_text(list(corpus)):
+            click.echo(text, nl=False)
+        return
+    n = model.write(list(corpus), output, force=force, inputs=inputs)
+    found = " + ".join(f"{len(p.phrases):,}" for p in model.passes)
+    what = "applied" if apply_path else "learned"
+    click.echo(f"{what} {found} phrases ({model.settings['scoring']} > "
+               f"{model.settings['threshold']:g}); wrote {n:,} tokens to {output}"
+               + (f"; phrases saved to {save_path}" if save_path and not apply_path else ""), err=True)
+
+
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")

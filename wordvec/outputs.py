@@ -26,9 +26,10 @@ import zipfile
 from .archives import split_member
 from .errors import WordvecError
 
-KINDS = ("model", "vectors", "vocab", "cooccur", "projector")
+KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases")
 _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab": "a vocabulary file",
-               "cooccur": "a co-occurrence file", "projector": "an Embedding Projector folder"}
+               "cooccur": "a co-occurrence file", "projector": "an Embedding Projector folder",
+               "corpus": "a phrased corpus", "phrases": "a phrases file"}
 PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv")
 _REGISTRY_MAX_BYTES = 1 << 20
 
