@@ -533,7 +533,7 @@ def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring
         if save_path:
             model.save(save_path, force=force, inputs=inputs)
     if output == "-":
-        for text in model.iter_text(list(corpus)):
+        for text in model.iter_bytes(list(corpus)):
             click.echo(text, nl=False)
         return
     n = model.write(list(corpus), output, force=force, inputs=inputs)

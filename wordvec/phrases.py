@@ -53,8 +53,6 @@ FORMAT_VERSION = 1
 MAX_FILE_BYTES = 1 << 31  # a phrases file larger than this is not one
 LINE_END = -1  # id of a line end in a chunk
 OTHER = -2  # id of a word that is in no phrase (applying)
-_NUL = "\x00"
-_JOIN = "\t"  # marks a token joined to the one before it (tokens never hold whitespace)
 
 
 # ---- counting ---------------------------------------------------------------------------------
@@ -240,15 +238,262 @@ def _apply_chunk(ids, is_conn, keys, counts, state, join):
         state[1] = 0
 
 
+# ---- words as bytes ---------------------------------------------------------------------------
+@njit(inline="always", nogil=True)
+def _space(b, i, n):
+    """Bytes taken by the whitespace character at ``b[i]`` (UTF-8), 0 if it is not one: the
+    characters ``str.isspace`` (hence ``str.split``, which ``wordvec train`` tokenises with)
+    calls whitespace, and NUL."""
+    c = b[i]
+    if c < 0x80:
+        return 1 if (c == 32 or 9 <= c <= 13 or 28 <= c <= 31 or c == 0) else 0
+    if c == 0xC2:
+        if i + 1 < n and (b[i + 1] == 0x85 or b[i + 1] == 0xA0):
+            return 2
+        return 0
+    if i + 2 >= n:
+        return 0
+    d = b[i + 1]
+    e = b[i + 2]
+    if c == 0xE1:
+        return 3 if d == 0x9A and e == 0x80 else 0
+    if c == 0xE2:
+        if d == 0x80 and ((0x80 <= e <= 0x8A) or e == 0xA8 or e == 0xA9 or e == 0xAF):
+            return 3
+        return 3 if d == 0x81 and e == 0x9F else 0
+    if c == 0xE3:
+        return 3 if d == 0x80 and e == 0x80 else 0
+    return 0
+
+
+@njit(inline="always", nogil=True)
+def _bytes_hash(b, a, z):
+    h = np.uint64(14695981039346656037)
+    for i in range(a, z):
+        h = (h ^ np.uint64(b[i])) * np.uint64(1099511628211)
+    return h
+
+
+@njit(inline="always", nogil=True)
+def _word_slot(slots, hashes, woff, arena, b, a, z, h):
+    """Slot of the word ``b[a:z]`` (hash ``h``) in the table, or of the empty slot for it."""
+    mask = np.uint64(slots.shape[0] - 1)
+    s = h & mask
+    n = z - a
+    while True:
+        i = np.int64(s)
+        w = slots[i]
+        if w < 0:
+            return i
+        if hashes[w] == h and woff[w + 1] - woff[w] == n:
+            o = woff[w]
+            same = True
+            for k in range(n):
+                if arena[o + k] != b[a + k]:
+                    same = False
+                    break
+            if same:
+                return i
+        s = (s + np.uint64(1)) & mask
+
+
+@njit(cache=True, nogil=True)
+def _scan(b, slots, hashes, woff, arena, counts, state, ids, starts, ends, add):
+    """Tokenise the UTF-8 bytes ``b`` (whole lines) from ``state[0]``: per token its word id
+    (``LINE_END`` at each ``\n``; unknown words are added when ``add``, else ``OTHER``) and its
+    byte span. ``state`` = [next byte, tokens so far, words, arena bytes used]; known words'
+    ``counts`` grow. Stops early (returns 1) when the word table must grow, else returns 0."""
+    n = b.shape[0]
+    p = state[0]
+    k = state[1]
+    nw = state[2]
+    used = state[3]
+    while p < n:
+        c = b[p]
+        if c == 10:
+            ids[k] = LINE_END
+            starts[k] = p
+            ends[k] = p
+            k += 1
+            p += 1
+            continue
+        sp = _space(b, p, n)
+        if sp:
+            p += sp
+            continue
+        a = p
+        while p < n and b[p] != 10 and _space(b, p, n) == 0:
+            p += 1
+        h = _bytes_hash(b, a, p)
+        i = _word_slot(slots, hashes, woff, arena, b, a, p, h)
+        w = slots[i]
+        if w < 0:
+            if not add:
+                w = OTHER
+            else:
+                if (nw + 1 >= woff.shape[0] - 1 or used + (p - a) > arena.shape[0]
+                        or 2 * (nw + 1) > slots.shape[0]):
+                    state[0] = a
+                    state[1] = k
+                    state[2] = nw
+                    state[3] = used
+                    return 1
+                for q in range(a, p):
+                    arena[used + q - a] = b[q]
+                used += p - a
+                woff[nw + 1] = used
+                hashes[nw] = h
+                slots[i] = nw
+                w = nw
+                nw += 1
+        if w >= 0 and add:
+            counts[w] += 1
+        ids[k] = w
+        starts[k] = a
+        ends[k] = p
+        k += 1
+    state[0] = p
+    state[1] = k
+    state[2] = nw
+    state[3] = used
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _reslot(slots, hashes, alive, nw):
+    """Fill the (empty) slots with the live words ``0..nw-1``."""
+    mask = np.uint64(slots.shape[0] - 1)
+    for w in range(nw):
+        if alive[w]:
+            s = hashes[w] & mask
+            while slots[np.int64(s)] >= 0:
+                s = (s + np.uint64(1)) & mask
+            slots[np.int64(s)] = w
+
+
+@njit(cache=True, nogil=True)
+def _emit(b, ids, starts, ends, n_tokens, join, delim, out):
+    """The text of the tokens: one space between words, ``delim`` where ``join``, a newline
+    for each line end. Returns the bytes written to ``out``."""
+    o = 0
+    line_start = True
+    for k in range(n_tokens):
+        if ids[k] == LINE_END:
+            out[o] = 10
+            o += 1
+            line_start = True
+            continue
+        if not line_start:
+            if join[k]:
+                for q in range(delim.shape[0]):
+                    out[o] = delim[q]
+                    o += 1
+            else:
+                out[o] = 32
+                o += 1
+        for q in range(starts[k], ends[k]):
+            out[o] = b[q]
+            o += 1
+        line_start = False
+    return o
+
+
+class _Words:
+    """Words (UTF-8 bytes) -> ids in a Numba table: connectors first, then words as they come
+    (learning), or the words of the kept phrases (applying)."""
+
+    def __init__(self, words=(), capacity=1 << 16):
+        self.slots = np.full(1 << 17, -1, dtype=np.int32)
+        self.hashes = np.zeros(capacity, dtype=np.uint64)
+        self.woff = np.zeros(capacity + 1, dtype=np.int64)
+        self.arena = np.zeros(capacity * 8, dtype=np.uint8)
+        self.counts = np.zeros(capacity, dtype=np.int64)
+        self.alive = None  # (learning, after pruning: which ids are still words)
+        self.n = 0
+        self.used = 0
+        self._buffers(1 << 16)
+        for w in words:
+            self.add(w.encode("utf-8", "surrogateescape"))
+        self.counts[:] = 0  # (adding counted them)
+
+    def _buffers(self, n):
+        self.ids = np.empty(n, dtype=np.int32)
+        self.starts = np.empty(n, dtype=np.int64)
+        self.ends = np.empty(n, dtype=np.int64)
+
+    def add(self, word: bytes):
+        state = np.array([0, 0, self.n, self.used], dtype=np.int64)
+        self.scan(np.frombuffer(word, dtype=np.uint8), add=True, state=state)
+        return int(self.ids[0])
+
+    def scan(self, b, add, state=None):
+        """Tokenise ``b``: ``(ids, starts, ends)`` views for its tokens (see :func:`_scan`)."""
+        if state is None:
+            state = np.array([0, 0, self.n, self.used], dtype=np.int64)
+        if not add:  # (looking up only: buffers of its own, so threads can share the table)
+            ids, starts, ends = (np.empty(len(b) + 1, np.int32), np.empty(len(b) + 1, np.int64),
+                                 np.empty(len(b) + 1, np.int64))
+            _scan(b, self.slots, self.hashes, self.woff, self.arena, self.counts, state, ids,
+                  starts, ends, False)
+            k = int(state[1])
+            return ids[:k], starts[:k], ends[:k]
+        if len(self.ids) < len(b) + 1:  # (every token takes at least one byte)
+            self._buffers(len(b) + 1)
+        while _scan(b, self.slots, self.hashes, self.woff, self.arena, self.counts, state,
+                    self.ids, self.starts, self.ends, True):
+            self.n, self.used = int(state[2]), int(state[3])
+            self._grow(int(state[0]), b)
+        self.n, self.used = int(state[2]), int(state[3])
+        k = int(state[1])
+        return self.ids[:k], self.starts[:k], self.ends[:k]
+
+    def _grow(self, at, b):
+        need = self.used + len(b) - at
+        if need > len(self.arena):
+            self.arena = np.concatenate([self.arena, np.zeros(max(need, len(self.arena)),
+                                                              np.uint8)])
+        if self.n + 2 >= len(self.hashes):
+            grow = len(self.hashes)
+            self.hashes = np.concatenate([self.hashes, np.zeros(grow, np.uint64)])
+            self.woff = np.concatenate([self.woff, np.zeros(grow, np.int64)])
+            self.counts = np.concatenate([self.counts, np.zeros(grow, np.int64)])
+            if self.alive is not None:
+                self.alive = np.concatenate([self.alive, np.ones(grow, np.bool_)])
+        if 2 * (self.n + 2) > len(self.slots):
+            self.reslot(2 * len(self.slots))
+
+    def reslot(self, size):
+        self.slots = np.full(size, -1, dtype=np.int32)
+        alive = self.alive if self.alive is not None else np.ones(self.n, dtype=np.bool_)
+        _reslot(self.slots, self.hashes, alive, self.n)
+
+    def live_count(self):
+        return self.n if self.alive is None else int(self.alive[:self.n].sum())
+
+    def forget(self, dead):
+        """Drop the words ``dead`` (a mask over ids) from the table; their ids stay unused."""
+        if self.alive is None:
+            self.alive = np.ones(len(self.hashes), dtype=np.bool_)
+        self.alive[:self.n] &= ~dead[:self.n]
+        self.reslot(len(self.slots))
+
+    def word(self, i):
+        return self.arena[self.woff[i]:self.woff[i + 1]].tobytes().decode("utf-8",
+                                                                         "surrogateescape")
+
+
 # ---- reading text -----------------------------------------------------------------------------
+def _is_paths(corpus):
+    return isinstance(corpus, (str, os.PathLike)) or (
+        isinstance(corpus, (list, tuple)) and corpus
+        and all(isinstance(c, (str, os.PathLike)) for c in corpus))
+
+
 def _chunks(corpus):
-    """Token lists of whole lines, a chunk (about 1 MB of text) at a time, line ends as ``_NUL``
-    tokens: from paths (read as ``wordvec train`` reads them) or from an iterable of token
-    lists (one sentence each)."""
+    """UTF-8 bytes of whole lines, about 1 MB at a time: from paths (read as ``wordvec train``
+    reads them: invalid UTF-8 replaced) or from an iterable of token lists (one sentence each)."""
     from .corpus import CHUNK_CHARS, expand_paths, iter_chunks
-    if isinstance(corpus, (str, os.PathLike)) or (
-            isinstance(corpus, (list, tuple)) and corpus
-            and all(isinstance(c, (str, os.PathLike)) for c in corpus)):
+    if _is_paths(corpus):
         for path in expand_paths(corpus):
             carry = ""  # the last, unfinished line of the previous chunk
             for text in iter_chunks(path, CHUNK_CHARS):
@@ -260,52 +505,25 @@ def _chunks(corpus):
                 if cut == 0:  # a line of 64 M characters: cut it at a space
                     cut = max(text.rfind(" "), 0) + 1
                 carry = text[cut:]
-                yield _tokens(text[:cut])
+                yield text[:cut].encode("utf-8")
             if carry.strip():
-                yield _tokens(carry + "\n")
+                yield (carry + "\n").encode("utf-8")
         return
-    batch = []
+    batch, size = [], 0
     for sentence in corpus:
         if isinstance(sentence, str):
             raise WordvecError("a corpus of sentences must hold lists of tokens, not strings")
-        batch.extend(sentence)
-        batch.append(_NUL)
-        if len(batch) >= 1 << 18:
-            yield batch
-            batch = []
+        line = " ".join(sentence) + "\n"
+        batch.append(line)
+        size += len(line)
+        if size >= 1 << 20:
+            yield "".join(batch).encode("utf-8", "surrogateescape")
+            batch, size = [], 0
     if batch:
-        yield batch
-
-
-def _tokens(text):
-    if _NUL in text:
-        text = text.replace(_NUL, " ")
-    return text.replace("\n", " \x00 ").split()
-
-
-def _text(tokens):
-    """Text of a chunk's tokens (joined ones marked with ``_JOIN``), line ends restored."""
-    out = " ".join(tokens)
-    return out.replace(" " + _NUL, _NUL).replace(_NUL + " ", _NUL).replace(_NUL, "\n")
+        yield "".join(batch).encode("utf-8", "surrogateescape")
 
 
 # ---- one pass ---------------------------------------------------------------------------------
-class _Ids(dict):
-    """word -> id, new words numbered as they come (the counting pass)."""
-
-    def __missing__(self, word):
-        i = self[word] = len(self.words)
-        self.words.append(word)
-        return i
-
-
-class _Lookup(dict):
-    """word -> id for the words of the kept phrases; any other word is OTHER (applying)."""
-
-    def __missing__(self, word):
-        return OTHER
-
-
 class Pass:
     """One learned pass: its kept phrases ``{(word, ..., word): (score, count)}``."""
 
@@ -319,46 +537,40 @@ class Pass:
         """The phrases as a Numba table over ids of their own words (connectors first)."""
         if self._table is None:
             conn = list(self.settings["connectors"])
-            lookup = _Lookup((w, i) for i, w in enumerate(conn))
-            n = len(lookup)
-            for words in self.phrases:
-                for w in words:
-                    if w not in lookup:
-                        lookup[w] = n
-                        n += 1
-            lookup[_NUL] = LINE_END
-            is_conn = np.zeros(n, dtype=np.bool_)
+            words = _Words(conn)
+            for phrase in self.phrases:
+                for w in phrase:
+                    words.add(w.encode("utf-8", "surrogateescape"))
+            is_conn = np.zeros(max(words.n, 1), dtype=np.bool_)
             is_conn[:len(conn)] = True
             size = 1 << max(4, int(math.ceil(math.log2(max(2 * len(self.phrases), 16)))) + 1)
             keys = np.full((size, KEY), -1, dtype=np.int32)
             counts = np.zeros(size, dtype=np.int64)
             key = np.full(KEY, -1, dtype=np.int32)
             new = np.zeros(1, dtype=np.int64)
-            for words in self.phrases:
+            for phrase in self.phrases:
                 key[:] = -1
-                key[:len(words)] = [lookup[w] for w in words]
+                key[:len(phrase)] = [words.add(w.encode("utf-8", "surrogateescape"))
+                                     for w in phrase]
                 _insert(keys, counts, key, new)
-            self._table = (lookup, is_conn, keys, counts)
+            delim = np.frombuffer(self.settings["delimiter"].encode("utf-8"), dtype=np.uint8)
+            self._table = (words, is_conn, keys, counts, delim)
         return self._table
 
-    def apply(self, tokens):
-        """``tokens`` (a chunk, ``_NUL`` at line ends) with this pass's phrases joined."""
-        lookup, is_conn, keys, counts = self._compiled()
-        get = lookup.__getitem__
-        ids = np.fromiter(map(get, tokens), dtype=np.int32, count=len(tokens))
-        join = np.zeros(len(tokens), dtype=np.uint8)
+    def apply(self, b):
+        """The UTF-8 bytes ``b`` (whole lines) with this pass's phrases joined: ``(bytes,
+        tokens)``."""
+        words, is_conn, keys, counts, delim = self._compiled()
+        ids, starts, ends = words.scan(np.frombuffer(b, dtype=np.uint8), add=False)
+        join = np.zeros(len(ids), dtype=np.uint8)
         state = np.full(KEY + 2, -1, dtype=np.int64)
         state[1] = 0
         _apply_chunk(ids, is_conn, keys, counts, state, join)
-        where = np.flatnonzero(join)
-        if not len(where):
-            return tokens
-        tokens = list(tokens)
-        delim = self.settings["delimiter"]
-        for p in where[::-1].tolist():  # right to left: a chain a_of_b collects into a
-            tokens[p - 1] = tokens[p - 1] + delim + tokens[p]
-            tokens[p] = None
-        return [t for t in tokens if t is not None]
+        out = np.empty(len(b) + len(ids) * (len(delim) + 1) + 1, dtype=np.uint8)
+        n = _emit(np.frombuffer(b, dtype=np.uint8), ids, starts, ends, len(ids), join, delim,
+                  out)
+        return out[:n].tobytes(), int(np.count_nonzero(ids != LINE_END) -
+                                      np.count_nonzero(join))
 
 
 @njit(cache=True, nogil=True)
@@ -370,7 +582,6 @@ def _insert(keys, counts, key, new):
     counts[i] = 1
 
 
-# ---- the model --------------------------------------------------------------------------------
 class Phrases:
     """Learn phrases from a corpus and join them in any text; see the module doc.
 
@@ -400,62 +611,63 @@ class Phrases:
             if k and not isinstance(corpus, (str, os.PathLike, list, tuple)):
                 raise WordvecError("learning several passes reads the corpus again: give paths "
                                    "or a list of sentences, not a one-shot iterator")
-            self.passes.append(self._learn(self._chunks(corpus, upto=k)))
+            self.passes.append(self._learn(b for b, _ in self._chunks(corpus, upto=k)))
         return self
 
     def _learn(self, chunks):
         s = self.settings
-        ids = _Ids()
-        ids.words = []
-        for w in s["connectors"]:
-            ids[w]
-        n_conn = len(ids)
-        ids[_NUL] = LINE_END  # (not a word: no entry in ids.words)
-        word_counts = np.zeros(1 << 16, dtype=np.int64)
+        words = _Words(s["connectors"])
+        n_conn = words.n
+        is_conn = np.zeros(1, dtype=np.bool_)
         table = _Table(s["max_vocab"])
         state = np.full(KEY + 2, -1, dtype=np.int64)
         state[1] = 0
-        total = 0
         min_reduce = 1
         pruned_words = 0
-        for tokens in chunks:
-            arr = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int32, count=len(tokens))
-            n_ids = len(ids.words)
-            if n_ids > len(word_counts):
-                word_counts = np.concatenate([word_counts, np.zeros(max(n_ids, len(word_counts)),
-                                                                    np.int64)])
-            words_only = arr[arr >= 0]
-            total += len(words_only)
-            word_counts[:n_ids] += np.bincount(words_only, minlength=n_ids)[:n_ids]
-            is_conn = np.zeros(n_ids, dtype=np.bool_)
-            is_conn[:n_conn] = True
-            table.count(arr, is_conn, state)
-            if len(ids) > self.max_words:  # forget the rarest words (their ids stay unused)
-                while len(ids) > self.max_words * 0.7:
-                    dead = [w for w, i in ids.items() if word_counts[i] < min_reduce
-                            and i >= n_conn]
-                    for w in dead:
-                        del ids[w]
-                    pruned_words += len(dead)
+        # reading and tokenising a chunk (this thread) overlaps counting the pairs of the one
+        # before (a second thread: the kernels release the GIL; the pair table is its alone)
+        from concurrent.futures import ThreadPoolExecutor
+        pool = ThreadPoolExecutor(1)
+        counting = None
+        for b in chunks:
+            ids = words.scan(np.frombuffer(b, dtype=np.uint8), add=True)[0].copy()
+            if len(is_conn) < words.n:
+                is_conn = np.zeros(max(words.n, 2 * len(is_conn)), dtype=np.bool_)
+                is_conn[:n_conn] = True
+            if counting is not None:
+                counting.result()
+            counting = pool.submit(table.count, ids, is_conn, state)
+            if words.live_count() > self.max_words:  # forget the rarest words
+                while words.live_count() > self.max_words * 0.7:
+                    dead = words.counts < min_reduce
+                    dead[:n_conn] = False
+                    if words.alive is not None:
+                        dead &= words.alive
+                    pruned_words += int(dead[:words.n].sum())
+                    words.forget(dead)
                     min_reduce += 1
+        if counting is not None:
+            counting.result()
+        pool.shutdown()
+        total = int(words.counts[:words.n].sum())  # (counts of pruned words included)
         keys, counts = table.entries()
-        phrases = self._score(keys, counts, ids, word_counts, total)
-        self.stats.append({"corpus_words": total, "distinct_words": len(ids) - n_conn - 1,
+        phrases = self._score(keys, counts, words, total)
+        self.stats.append({"corpus_words": total, "distinct_words": words.live_count() - n_conn,
                            "candidates": int(len(counts)), "pruned_candidates": table.pruned,
                            "pruned_words": pruned_words, "phrases": len(phrases)})
         return Pass(phrases, total, self.settings)
 
-    def _score(self, keys, counts, ids, word_counts, total):
+    def _score(self, keys, counts, words, total):
         s = self.settings
         if not len(counts) or total == 0:
             return {}
-        live = np.zeros(len(ids.words), dtype=np.bool_)
-        alive = np.fromiter(ids.values(), dtype=np.int64, count=len(ids))
-        live[alive[alive >= 0]] = True
+        live = np.ones(words.n, dtype=np.bool_) if words.alive is None else \
+            words.alive[:words.n].copy()
         last = np.where(keys[:, 3] >= 0, 3, np.where(keys[:, 2] >= 0, 2, 1))
         a = keys[:, 0].astype(np.int64)
         b = keys[np.arange(len(keys)), last].astype(np.int64)
         ok = live[a] & live[b] & live[np.maximum(keys[:, 1:], 0)].all(axis=1)
+        word_counts = words.counts
         pa = word_counts[a].astype(np.float64)
         pb = word_counts[b].astype(np.float64)
         pab = counts.astype(np.float64)
@@ -470,58 +682,75 @@ class Phrases:
                 score = np.log((pab / n) / ((pa / n) * (pb / n))) / -np.log(pab / n)
                 score[pab >= n] = 1.0  # (a pair that is the whole corpus)
         keep = np.flatnonzero(ok & (score > s["threshold"]))
-        words = ids.words
         out = {}
         for i in keep.tolist():
             row = keys[i]
-            out[tuple(words[j] for j in row if j >= 0)] = (float(score[i]), int(counts[i]))
+            out[tuple(words.word(j) for j in row if j >= 0)] = (float(score[i]), int(counts[i]))
         return out
 
     # ---- applying --------------------------------------------------------------------------
     def _chunks(self, corpus, upto=None):
+        """UTF-8 bytes of whole lines of ``corpus`` with the passes (up to ``upto``) applied,
+        and how many tokens they hold."""
         passes = self.passes if upto is None else self.passes[:upto]
-        for tokens in _chunks(corpus):
+        if not passes:
+            for b in _chunks(corpus):
+                yield b, None
+            return
+        for p in passes:
+            p._compiled()  # (before the threads share it)
+
+        def work(b):
+            n = None
             for p in passes:
-                tokens = p.apply(tokens)
-            yield tokens
+                b, n = p.apply(b)
+            return b, n
+
+        # chunks are independent once the phrases are known: the kernels release the GIL, so
+        # threads apply them side by side (in order, a bounded number in flight)
+        threads = max(1, min(os.cpu_count() or 1, 8))
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(threads) as pool:
+            pending = deque()
+            for b in _chunks(corpus):
+                pending.append(pool.submit(work, b))
+                if len(pending) >= 2 * threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
     def transform(self, sentence: list[str]) -> list[str]:
         """One sentence (a list of tokens) with the phrases of every pass joined."""
-        tokens = [t for t in sentence if t != _NUL]
+        b = (" ".join(sentence) + "\n").encode("utf-8", "surrogateescape")
         for p in self.passes:
-            tokens = p.apply(tokens)
-        return tokens
+            b, _ = p.apply(b)
+        return b.decode("utf-8", "surrogateescape").split()
 
     def sentences(self, corpus):
         """The sentences of ``corpus`` (paths or token lists) as token lists, phrases joined."""
-        for tokens in self._chunks(corpus):
-            line = []
-            for t in tokens:
-                if t == _NUL:
-                    yield line
-                    line = []
-                else:
-                    line.append(t)
-            if line:
-                yield line
+        for b, _ in self._chunks(corpus):
+            for line in b.decode("utf-8", "surrogateescape").split("\n")[:-1]:
+                yield line.split()
 
     def write(self, corpus, path, *, force: bool = False, inputs=()) -> int:
         """Write ``corpus`` with its phrases joined to ``path`` (atomically; the same lines).
         Returns the number of tokens written."""
         from .io_util import atomic_write
-        self.tokens_written = 0
-        with atomic_write(path, "w", kind="corpus", force=force, inputs=inputs,
-                          encoding="utf-8", newline="\n") as out:
-            for text in self.iter_text(corpus):
-                out.write(text)
+        with atomic_write(path, "wb", kind="corpus", force=force, inputs=inputs) as out:
+            for b in self.iter_bytes(corpus):
+                out.write(b)
         return self.tokens_written
 
-    def iter_text(self, corpus):
-        """The text of ``corpus`` with its phrases joined, a chunk of whole lines at a time."""
+    def iter_bytes(self, corpus):
+        """The UTF-8 text of ``corpus`` with its phrases joined, whole lines at a time
+        (``tokens_written`` counts its tokens)."""
         self.tokens_written = 0
-        for tokens in self._chunks(corpus):
-            self.tokens_written += len(tokens) - tokens.count(_NUL)
-            yield _text(tokens)
+        for b, n in self._chunks(corpus):
+            if n is None:  # (no pass: the text as tokens and lines)
+                n = len(b.split()) if b else 0
+            self.tokens_written += n
+            yield b
 
     @property
     def phrases(self) -> dict:
