@@ -219,3 +219,41 @@ def test_train_with_phrases_and_query_them(text, tmp_path):
     assert r.exit_code == 0, r.output
     result = json.loads(r.output)["analogy"]["q"]
     assert result["questions"] == 1 and result["skipped"] == 0
+
+
+def _scan_tokens(text):
+    from wordvec.phrases import LINE_END, _Words
+    b = text.encode("utf-8")
+    ids, starts, ends = _Words().scan(np.frombuffer(b, dtype=np.uint8), add=True)
+    return [b[s:e].decode("utf-8") if i != LINE_END else "\n"
+            for i, s, e in zip(ids.tolist(), starts.tolist(), ends.tolist())]
+
+
+def test_tokens_are_str_split_tokens():
+    """The byte tokeniser splits where str.split (wordvec train's tokeniser) does: at every
+    character str.isspace calls whitespace, and nowhere else; a line end is a boundary."""
+    spaces = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and chr(c).isspace()]
+    assert len(spaces) >= 25
+    for c in spaces:
+        expect = ["a", "b", "\n"] if c != "\n" else ["a", "\n", "b", "\n"]
+        if c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029":  # whitespace, but not our line end
+            expect = ["a", "b", "\n"]
+        assert _scan_tokens(f"a{c}b\n") == expect, hex(ord(c))
+    rng = np.random.default_rng(0)
+    others = [chr(c) for c in rng.integers(0x21, 0x30000, 3000)
+              if not 0xD800 <= c < 0xE000 and not chr(c).isspace()]
+    for c in others:
+        assert _scan_tokens(f"a{c}b\n") == [f"a{c}b", "\n"], hex(ord(c))
+
+
+def test_empty_lines_and_odd_spacing_keep_the_lines(tmp_path):
+    text = "\n\n\n  new york \t is\u00a0big\n\n\nnew   york\n" + "\n" * 5000 + "new york\n"
+    path = tmp_path / "c.txt"
+    path.write_text(text * 3, encoding="utf-8")
+    ph = Phrases(min_count=1, threshold=0.0, connectors=()).fit(str(path))
+    ph.write(str(path), tmp_path / "o.txt")
+    out = (tmp_path / "o.txt").read_text(encoding="utf-8").split("\n")
+    assert len(out) == len((text * 3).split("\n"))
+    assert out[3].startswith("new_york ") and out[3].replace("_", " ") == "new york is big"
+    assert out[6] == "new_york"
+    assert all(line == "" for line in out[:3])

@@ -485,7 +485,7 @@ def _resume(path, force, quiet):
 @click.option("--passes", default=1, show_default=True, type=click.IntRange(1, 10),
               help="Rounds of learning: 2 finds phrases of up to 4 words (the word2vec demo).")
 @click.option("--max-vocab", default=40_000_000, show_default=True, type=click.IntRange(min=100),
-              help="Word pairs counted before the rarest are pruned (memory: ~50 bytes each).")
+              help="Word pairs counted before the rarest are pruned (memory: ~40 bytes a pair).")
 @force_option
 def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring, connectors_file,
             no_connectors, delimiter, passes, max_vocab, force):

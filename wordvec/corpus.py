@@ -96,3 +96,38 @@ def iter_chunks(path, chunk_chars=CHUNK_CHARS):
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+def iter_byte_chunks(path, chunk_bytes=CHUNK_CHARS):
+    """Yield the raw bytes of one file (decompressed) a chunk at a time, ending at a line end
+    (the last chunk: the file's end), for readers that work on UTF-8 bytes (phrases): the same
+    checks as :func:`iter_chunks`, but the text is not decoded (invalid UTF-8 stays as it is)."""
+    raw = open_binary(path)
+    try:
+        carry = b""
+        first = True
+        while True:
+            try:
+                block = raw.read(chunk_bytes)
+            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+                raise WordvecError(_read_error(path, e)) from None
+            if first and block:
+                _check_text(block[:4096], path)
+                first = False
+            if not block:
+                break
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            if cut == 0 and len(block) < 64 * chunk_bytes:
+                carry = block
+                continue
+            if cut == 0:  # a line of 64 MB: cut it at a space
+                cut = block.rfind(b" ") + 1 or len(block)
+            carry = block[cut:]
+            yield block[:cut]
+        if carry.strip():
+            yield carry + b"\n"
+    finally:
+        if raw is not sys.stdin.buffer:
+            raw.close()
+
