@@ -46,11 +46,13 @@ import numpy as np
 from numba import njit
 
 from .errors import WordvecError
+from .prefetch import prefetch_row
 
 ENGLISH_CONNECTORS = ("a", "an", "the", "for", "of", "with", "without", "at", "from", "to", "in",
                       "on", "by", "and", "or")  # the same list as gensim's ENGLISH_CONNECTOR_WORDS
 MAX_CONNECTORS = 2  # connector words between the two words of a candidate (lord_of_the_rings)
 KEY = MAX_CONNECTORS + 2  # ids per candidate: first word, connectors, last word (-1 padding)
+_AHEAD = 12  # pairs ahead whose table slot is prefetched while counting
 MAX_VOCAB = 40_000_000  # candidates counted before the rarest are pruned (gensim's default)
 SCORINGS = ("default", "npmi")
 FORMAT = "wordvec-phrases"
@@ -99,10 +101,25 @@ def _count_chunk(ids, is_conn, keys, counts, used, limit, state, start_at):
     Returns ``(used, position)``: it stops early (position < len) when ``limit`` slots are
     taken, for the caller to grow or prune the table and call again from there."""
     key = np.empty(KEY, dtype=np.int32)
+    ahead = np.full(KEY, -1, dtype=np.int32)
+    counts2 = counts.reshape(-1, 1)
+    mask = np.uint64(keys.shape[0] - 1)
     n = ids.shape[0]
     for p in range(start_at, n):
         if used >= limit:
             return used, p
+        # the table is far larger than the caches: start fetching the slot of the pair
+        # AHEAD tokens on (when it is two adjacent words) while this one is counted
+        q = p + _AHEAD
+        if q < n:
+            x = ids[q - 1]
+            y = ids[q]
+            if x >= 0 and y >= 0 and not is_conn[x] and not is_conn[y]:
+                ahead[0] = x
+                ahead[1] = y
+                slot = np.int64(_hash(ahead) & mask)
+                prefetch_row(keys, slot)
+                prefetch_row(counts2, slot)
         t = ids[p]
         if t == LINE_END:
             state[0] = -1
@@ -139,7 +156,14 @@ def _count_chunk(ids, is_conn, keys, counts, used, limit, state, start_at):
 def _rehash(keys, counts, new_keys, new_counts, floor):
     """Move the entries counted at least ``floor`` times into the (empty) new table."""
     used = 0
+    new_counts2 = new_counts.reshape(-1, 1)
+    mask = np.uint64(new_keys.shape[0] - 1)
     for i in range(keys.shape[0]):
+        j = i + _AHEAD
+        if j < keys.shape[0] and counts[j] >= floor and counts[j] > 0:  # (see _count_chunk)
+            slot = np.int64(_hash(keys[j]) & mask)
+            prefetch_row(new_keys, slot)
+            prefetch_row(new_counts2, slot)
         c = counts[i]
         if c >= floor and c > 0:
             j = _find(new_keys, new_counts, keys[i])
@@ -147,6 +171,37 @@ def _rehash(keys, counts, new_keys, new_counts, floor):
             new_counts[j] = c
             used += 1
     return used
+
+
+@njit(cache=True, nogil=True)
+def _scores(keys, counts, word_counts, live, total, min_count, npmi, threshold, score):
+    """Each candidate's score (see the module doc) and whether it is kept (above
+    ``threshold``; its words still counted, and frequent enough)."""
+    keep = np.zeros(counts.shape[0], dtype=np.bool_)
+    for i in range(counts.shape[0]):
+        a = keys[i, 0]
+        m = 1
+        while m < KEY - 1 and keys[i, m] >= 0 and keys[i, m + 1] >= 0:
+            m += 1
+        b = keys[i, m]
+        ok = live[a] and live[b]
+        for k in range(1, m):
+            ok = ok and live[keys[i, k]]
+        pa = np.float64(word_counts[a])
+        pb = np.float64(word_counts[b])
+        pab = np.float64(counts[i])
+        if npmi:
+            ok = ok and pab >= min_count
+            if pab >= total:
+                sc = 1.0
+            else:
+                sc = np.log((pab / total) / ((pa / total) * (pb / total))) / -np.log(pab / total)
+        else:
+            ok = ok and pa >= min_count and pb >= min_count
+            sc = (pab - min_count) / pa / pb * total
+        score[i] = sc
+        keep[i] = ok and sc > threshold
+    return keep
 
 
 class _Table:
@@ -157,8 +212,9 @@ class _Table:
     def __init__(self, max_vocab):
         self.max_vocab = int(max_vocab)
         self.max_size = 1 << int(math.ceil(math.log2(self.max_vocab / 0.7)))
-        self.keys = np.full((1 << 16, KEY), -1, dtype=np.int32)
-        self.counts = np.zeros(1 << 16, dtype=np.int64)
+        size = min(1 << 20, self.max_size)
+        self.keys = np.empty((size, KEY), dtype=np.int32)  # (a slot is empty while its count is 0)
+        self.counts = np.zeros(size, dtype=np.int64)
         self.used = 0
         self.min_reduce = 1
         self.pruned = 0
@@ -184,11 +240,11 @@ class _Table:
                     break
             self._rebuild(len(self.counts), floor)
         else:
-            self._rebuild(2 * len(self.counts), 1)
+            self._rebuild(min(2 * len(self.counts), self.max_size), 1)
 
     def _rebuild(self, size, floor):
         try:
-            keys = np.full((size, KEY), -1, dtype=np.int32)
+            keys = np.empty((size, KEY), dtype=np.int32)
             counts = np.zeros(size, dtype=np.int64)
         except MemoryError:
             raise WordvecError(f"not enough memory for {size // 2:,} phrase candidates: lower "
@@ -248,6 +304,10 @@ def _apply_chunk(ids, is_conn, keys, counts, state, join):
 
 
 # ---- words as bytes ---------------------------------------------------------------------------
+_ASCII_SPACE = np.array([c == 32 or 9 <= c <= 13 or 28 <= c <= 31 or c == 0
+                         for c in range(128)], dtype=np.bool_)  # (10, the line end, included)
+
+
 @njit(inline="always", nogil=True)
 def _space(b, i, n):
     """Bytes taken by the whitespace character at ``b[i]`` (UTF-8), 0 if it is not one: the
@@ -273,14 +333,6 @@ def _space(b, i, n):
     if c == 0xE3:
         return 3 if d == 0x80 and e == 0x80 else 0
     return 0
-
-
-@njit(inline="always", nogil=True)
-def _bytes_hash(b, a, z):
-    h = np.uint64(14695981039346656037)
-    for i in range(a, z):
-        h = (h ^ np.uint64(b[i])) * np.uint64(1099511628211)
-    return h
 
 
 @njit(inline="always", nogil=True)
@@ -326,14 +378,26 @@ def _scan(b, slots, hashes, woff, arena, counts, state, ids, starts, ends, add):
             k += 1
             p += 1
             continue
-        sp = _space(b, p, n)
-        if sp:
-            p += sp
-            continue
+        if c < 0x80:
+            if _ASCII_SPACE[c]:
+                p += 1
+                continue
+        else:
+            sp = _space(b, p, n)
+            if sp:
+                p += sp
+                continue
         a = p
-        while p < n and b[p] != 10 and _space(b, p, n) == 0:
+        h = np.uint64(14695981039346656037)  # the token's FNV-1a hash, as it is read
+        while p < n:
+            c = b[p]
+            if c < 0x80:
+                if _ASCII_SPACE[c]:
+                    break
+            elif (c == 0xC2 or 0xE1 <= c <= 0xE3) and _space(b, p, n):
+                break
+            h = (h ^ np.uint64(c)) * np.uint64(1099511628211)
             p += 1
-        h = _bytes_hash(b, a, p)
         i = _word_slot(slots, hashes, woff, arena, b, a, p, h)
         w = slots[i]
         if w < 0:
@@ -661,27 +725,11 @@ class Phrases:
             return {}
         live = np.ones(words.n, dtype=np.bool_) if words.alive is None else \
             words.alive[:words.n].copy()
-        last = np.where(keys[:, 3] >= 0, 3, np.where(keys[:, 2] >= 0, 2, 1))
-        a = keys[:, 0].astype(np.int64)
-        b = keys[np.arange(len(keys)), last].astype(np.int64)
-        ok = live[a] & live[b] & live[np.maximum(keys[:, 1:], 0)].all(axis=1)
-        word_counts = words.counts
-        pa = word_counts[a].astype(np.float64)
-        pb = word_counts[b].astype(np.float64)
-        pab = counts.astype(np.float64)
-        mc = float(s["min_count"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if s["scoring"] == "default":
-                ok &= (pa >= mc) & (pb >= mc)
-                score = (pab - mc) / pa / pb * float(total)
-            else:
-                ok &= pab >= mc
-                n = float(total)
-                score = np.log((pab / n) / ((pa / n) * (pb / n))) / -np.log(pab / n)
-                score[pab >= n] = 1.0  # (a pair that is the whole corpus)
-        keep = np.flatnonzero(ok & (score > s["threshold"]))
+        score = np.empty(len(counts), dtype=np.float64)
+        keep = _scores(keys, counts, words.counts, live, float(total), float(s["min_count"]),
+                       s["scoring"] == "npmi", float(s["threshold"]), score)
         out = {}
-        for i in keep.tolist():
+        for i in np.flatnonzero(keep).tolist():
             row = keys[i]
             out[tuple(words.word(j) for j in row if j >= 0)] = (float(score[i]), int(counts[i]))
         return out
