@@ -159,10 +159,15 @@ def test_cli_learn_save_apply(text, tmp_path):
     assert r.exit_code == 0 and r.output.count("\n") == 3, r.output
     doc = json.loads(saved.read_text())
     assert doc["settings"]["threshold"] == 20.0 and len(doc["passes"]) == 2
+    # learning from stdin (kept in a scratch copy, read twice, removed) gives the same text
+    piped = tmp_path / "piped.txt"
+    r = run(cli, ["phrases", "-", "-o", str(piped), "--passes", "2", "--threshold", "20",
+                  "--min-count", "3"], input=text.read_text(encoding="utf-8"))
+    assert r.exit_code == 0, r.output
+    assert piped.read_bytes() == out.read_bytes()
 
 
 @pytest.mark.parametrize("args, message", [
-    (["phrases", "-", "-o", "{out}"], "stdin"),
     (["phrases", "{text}", "-o", "{text}"], "input"),
     (["phrases", "{text}", "-o", "{out}", "--scoring", "npmi", "--threshold", "3"], "between -1"),
     (["phrases", "--apply", "{bad}", "{text}", "-o", "{out}"], "not a wordvec phrases file"),

@@ -4,6 +4,7 @@ Every command turns a :class:`~wordvec.errors.WordvecError` (and I/O errors) int
 stderr and exit status 1; usage mistakes exit 2 (click). ``WORDVEC_DEBUG=1`` shows tracebacks.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -460,6 +461,32 @@ def _resume(path, force, quiet):
 # ---------------------------------------------------------------------------------------------
 # corpus tools
 # ---------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _stdin_spooled(corpus):
+    """``corpus`` with ``-`` (stdin) replaced by a scratch copy in TMPDIR, for commands that
+    read their corpus more than once; the copy is removed afterwards (and, after a kill -9, by
+    the next run: its name carries this process's owner tag)."""
+    if "-" not in corpus:
+        yield corpus
+        return
+    import shutil
+    import tempfile
+
+    from . import scratch
+    fd, path = tempfile.mkstemp(prefix=f"wordvec-corpus-{scratch.tag()}-", suffix="stdin")
+    try:
+        try:
+            with os.fdopen(fd, "wb") as f:
+                shutil.copyfileobj(sys.stdin.buffer, f, 1 << 20)
+        except OSError as e:
+            raise WordvecError(f"cannot keep a copy of stdin in {os.path.dirname(path)}: "
+                               f"{e.strerror or e} (set TMPDIR to a folder with room)") from None
+        yield [path if c == "-" else c for c in corpus]
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("-o", "--output", type=click.Path(allow_dash=True), required=True,
@@ -518,9 +545,6 @@ def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring
                                f"{', '.join(given)}")
         model = Phrases.load(apply_path)
     else:
-        if "-" in corpus:
-            raise WordvecError("learning phrases reads the corpus twice (to count, then to write "
-                               "it): give files, not stdin (stdin works with --apply)")
         if connectors_file and no_connectors:
             raise WordvecError("give --connectors FILE or --no-connectors, not both")
         conn = () if no_connectors else (read_connectors(connectors_file) if connectors_file
@@ -528,15 +552,19 @@ def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring
         if threshold is None:
             threshold = 0.5 if scoring == "npmi" else 100.0
         model = Phrases(min_count=min_count, threshold=threshold, scoring=scoring,
-                        connectors=conn, delimiter=delimiter, passes=passes,
-                        max_vocab=max_vocab).fit(list(corpus))
-        if save_path:
-            model.save(save_path, force=force, inputs=inputs)
-    if output == "-":
-        for text in model.iter_bytes(list(corpus)):
-            click.echo(text, nl=False)
-        return
-    n = model.write(list(corpus), output, force=force, inputs=inputs)
+                        connectors=conn, delimiter=delimiter, passes=passes, max_vocab=max_vocab)
+    with _stdin_spooled(corpus if not apply_path else [c for c in corpus if c != "-"]) as spooled:
+        # (--apply reads its corpus once: stdin is streamed, not spooled)
+        corpus = spooled if not apply_path else corpus
+        if not apply_path:
+            model.fit(list(corpus))
+            if save_path:
+                model.save(save_path, force=force, inputs=inputs)
+        if output == "-":
+            for text in model.iter_bytes(list(corpus)):
+                click.echo(text, nl=False)
+            return
+        n = model.write(list(corpus), output, force=force, inputs=inputs)
     found = " + ".join(f"{len(p.phrases):,}" for p in model.passes)
     what = "applied" if apply_path else "learned"
     click.echo(f"{what} {found} phrases ({model.settings['scoring']} > "
