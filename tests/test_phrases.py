@@ -215,6 +215,13 @@ def test_train_with_phrases_and_query_them(text, tmp_path):
     v = load_vectors(out)
     joined = [w for w in v.words if "_" in w]
     assert len(joined) > 20
+    # from stdin too (kept in a scratch copy for the passes): the same vocabulary
+    piped = tmp_path / "piped"
+    r = CliRunner().invoke(cli, ["train", "-", "--phrases", "1", "--dim", "20", "--epochs", "1",
+                                 "--threads", "1", "--min-count", "3", "-o", str(piped), "-q"],
+                           input=text.read_text(encoding="utf-8"))
+    assert r.exit_code == 0, r.output
+    assert load_vectors(piped).words == v.words
     r = CliRunner().invoke(cli, ["similar", "-m", str(out), joined[0], "-n", "3"])
     assert r.exit_code == 0 and joined[0] in r.output
     # an analogy file whose words are phrases is scored like any other

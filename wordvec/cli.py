@@ -357,8 +357,6 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         if conflict:
             raise WordvecError(f"--phrases cannot be combined with {conflict[0]} (train on the output "
                                "of 'wordvec phrases' instead)")
-        if "-" in corpus:
-            raise WordvecError("--phrases reads the corpus more than once: give files, not stdin")
     checkpoint = None
     if checkpoint_every is not None:
         if kind == "lsa":
@@ -387,15 +385,17 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         if corpus and model.params.get("cooccur") is not None:
             raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
         fit_on = fit_corpus or (None if model.params.get("cooccur") is not None else BUNDLED_CORPUS)
-        if phrase_passes:
+        if phrase_passes:  # (stdin is kept in a scratch copy: the corpus is read 1 + N times)
             from .phrases import Phrases
-            phrased = Phrases(passes=phrase_passes).fit(fit_on)
-            found = " + ".join(f"{len(p.phrases):,}" for p in phrased.passes)
-            if not quiet:
-                click.echo(f"phrases: {found} learned; training on the corpus with them joined",
-                           err=True)
-            fit_on = phrased.sentences(fit_on)
-        model.fit(fit_on, progress=not quiet, checkpoint=checkpoint)
+            with _stdin_spooled(fit_on if isinstance(fit_on, list) else [fit_on]) as spooled:
+                phrased = Phrases(passes=phrase_passes).fit(spooled)
+                found = " + ".join(f"{len(p.phrases):,}" for p in phrased.passes)
+                if not quiet:
+                    click.echo(f"phrases: {found} learned; training on the corpus with them "
+                               "joined", err=True)
+                model.fit(phrased.sentences(spooled), progress=not quiet, checkpoint=checkpoint)
+        else:
+            model.fit(fit_on, progress=not quiet, checkpoint=checkpoint)
     _save_trained(model, output, export_format, force, inputs, kind, checkpoint)
 
 
