@@ -9,7 +9,8 @@ the first ``--tokens`` tokens of the benchmark corpus) and cached in the temp fo
 **Projections.** The ``--sizes`` most frequent words' unit vectors are projected to 2-D by each
 method, every run in a fresh process, the methods alternating (their order rotating), after one
 warm-up round at the smallest size (page cache, Numba's compilation for UMAP), all with the
-same seed and ``--threads``:
+same seed and ``--threads`` (also as OMP_NUM_THREADS, NUMBA_NUM_THREADS and the BLAS's: the
+thread count of scikit-learn's t-SNE gradient is OpenMP's, not its ``n_jobs``):
 
 - ``pca``: wordvec's own (``wordvec.plotting.project``: SVD of the centred unit vectors);
 - ``sklearn``: scikit-learn ``TSNE`` at its defaults (perplexity 30, PCA initialisation, learning
@@ -168,12 +169,15 @@ def quality(X, Y, seed=1):
 def projections(args, model):
     results = {(m, n): [] for n in args.sizes for m in args.methods}
     warm = min(args.sizes)
+    # scikit-learn's t-SNE gradient runs on OpenMP's thread count, not n_jobs: the same for all
+    threads_env = {v: str(args.threads) for v in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS",
+                                                  "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     for r in range(args.runs + 1):
         order = args.methods[r % len(args.methods):] + args.methods[:r % len(args.methods)]
         for n in ([warm] if r == 0 else args.sizes):
             for m in order:
                 t0 = time.perf_counter()
-                out = run_json(PROJECT, model, n, m, args.seed, args.threads)
+                out = run_json(PROJECT, model, n, m, args.seed, args.threads, env=threads_env)
                 out["process"] = time.perf_counter() - t0
                 print(f"  round {r}: {m} {n} words: {out['seconds']:.2f} s", file=sys.stderr)
                 if r:
