@@ -143,7 +143,9 @@ def shown(path):
 # ---- the run record: what was measured, where, with what -------------------------------------
 # distribution names (importlib.metadata) of the tools a script may use
 DISTRIBUTIONS = {"numpy": "numpy", "numba": "numba", "scipy": "scipy", "gensim": "gensim",
-                 "fasttext": ("fasttext-wheel", "fasttext"), "scikit-learn": "scikit-learn"}
+                 "fasttext": ("fasttext-wheel", "fasttext"), "scikit-learn": "scikit-learn",
+                 "matplotlib": "matplotlib", "opentsne": "openTSNE", "umap": "umap-learn",
+                 "adjusttext": "adjustText"}
 
 _VERSIONS = r"""
 import importlib.metadata as md

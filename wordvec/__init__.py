@@ -12,7 +12,7 @@ Where things live: ``params`` (every family's declared parameters), ``corpus`` /
 ``vocab`` (text -> vocabulary -> int32 ids on disk), ``training`` (threads, jobs, lr schedule,
 checkpoints), ``*_kernels`` (Numba), ``model`` (the shared model shape) and one module per
 family (``word2vec``, ``fasttext``, ``glove``, ``lsa``), ``vectors`` (queries), ``native`` /
-``formats`` (files), ``evaluate``, ``cli``.
+``formats`` (files), ``evaluate``, ``plotting`` (word maps), ``cli``.
 """
 
 from . import _numba_cache
@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _bars_terminal_only = False  # the CLI sets it: progress bars only where stderr is a terminal
 
 __all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__", "Word2Vec",
-           "FastText", "GloVe", "LSA", "load_model"]
+           "FastText", "GloVe", "LSA", "load_model", "plot"]
 
 _MODELS = {"Word2Vec": "word2vec", "FastText": "fasttext", "GloVe": "glove", "LSA": "lsa"}
 
@@ -44,6 +44,9 @@ def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start
     if name == "save":
         from .formats import save_vectors
         return save_vectors
+    if name == "plot":  # (matplotlib is imported when a figure is drawn, not here)
+        from .plotting import plot
+        return plot
     if name == "Vectors":
         from .vectors import Vectors
         return Vectors

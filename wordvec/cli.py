@@ -714,6 +714,90 @@ def _print_ranked(ranked):
         click.echo(f"{i:>4}. {w:<24} {s:.4f}")
 
 
+@cli.command()
+@click.argument("words", nargs=-1)
+@model_option
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="The image to write: .png, .svg or .pdf (the format follows the extension).")
+@click.option("--words", "words_file", type=click.Path(), metavar="FILE",
+              help="Also plot the words of FILE (one a line; # starts a comment).")
+@click.option("--top", type=Count, metavar="N", help="Also plot the N most frequent words.")
+@click.option("--neighbours", "--neighbors", "neighbours", type=click.IntRange(0, 100), default=0,
+              metavar="K", help="Add each word's K nearest words, one colour per word's group.")
+@click.option("--analogy", nargs=3, metavar="A B C",
+              help="Draw A - B + C and the model's answer as a parallelogram of arrows.")
+@click.option("--clusters", "clusters_file", type=click.Path(), metavar="CLASSES",
+              help="Colour the words by class: a word2vec -classes file ('word class' lines).")
+@click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True,
+              help="pca: a linear view (keeps analogy parallelograms and the large-scale "
+                   "layout), instant; tsne: scikit-learn's t-SNE, keeps each word's near "
+                   "neighbours near (slower; for many words).")
+@click.option("--restrict", type=Count, metavar="N",
+              help="Neighbours and the analogy answer only among the N most frequent words.")
+@click.option("--skip-missing", is_flag=True,
+              help="Leave out words the model has no vector for (with a note), instead of stopping.")
+@click.option("--size", default="10x8", show_default=True, metavar="WxH",
+              help="Image size in inches (10x8) or pixels (1600x1200px).")
+@click.option("--dpi", type=click.IntRange(20, 1200), default=100, show_default=True,
+              help="Pixels per inch (PNG size; text scale of pixel sizes).")
+@click.option("--title", help="Title of the picture. [default: the model, projection and words]")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=1, show_default=True,
+              help="Random seed of t-SNE (starting from the PCA layout it draws none in "
+                   "practice, so maps repeat; PCA needs none).")
+@force_option
+def plot(words, model_path, output, words_file, top, neighbours, analogy, clusters_file, method,
+         restrict, skip_missing, size, dpi, title, seed, force):
+    """Draw WORDs in 2-D, labelled, as an image (.png, .svg or .pdf).
+
+    Words come from WORD arguments, --words FILE and --top N (together, each once); --analogy
+    adds its four words. A word the model has no vector for stops the command with one line
+    naming it, unless --skip-missing (fastText models build vectors for unseen words). Needs the
+    plot extra: pip install 'wordvec[plot]'.
+
+    \b
+    Examples:
+      wordvec plot king queen man woman paris france -o map.png
+      wordvec plot france japan --neighbours 8 -o neighbours.svg
+      wordvec plot --analogy king man woman -o analogy.pdf
+      wordvec plot --top 300 --method tsne --size 1600x1200px -o top.png
+      wordvec plot --top 300 --clusters classes.txt -o classes.png
+    """
+    from . import plotting
+    plotting.image_format(output)
+    if not (words or words_file or top or analogy):
+        raise WordvecError("name the words to plot: WORD..., --words FILE, --top N or --analogy A B C")
+    if neighbours and clusters_file:
+        raise WordvecError("colour by --neighbours or by --clusters, not both")
+    inches = plotting.parse_size(size, dpi)
+    inputs = [model_path] + [p for p in (words_file, clusters_file) if p]
+    _check_outputs([(output, "image")], inputs, force)
+    plotting.require_matplotlib()
+    if method == "tsne":
+        plotting.require_tsne()
+    chosen = list(words)
+    if words_file:
+        chosen += plotting.read_words(words_file)
+    classes = plotting.read_classes(clusters_file) if clusters_file else None
+    vectors = _load(model_path)
+    if top:
+        chosen += vectors.words[:top]
+    name = model_path if len(model_path) <= 60 else os.path.basename(model_path.rstrip(os.sep))
+    fig = plotting.plot(vectors, chosen, method=method, neighbours=neighbours,
+                        analogy=tuple(analogy) if analogy else None, clusters=classes, seed=seed,
+                        size=inches, dpi=dpi, title=title, skip_missing=skip_missing,
+                        restrict=restrict, model_name=name)
+    for note in fig.wordvec_notes:
+        click.echo(f"note: {note}", err=True)
+    if fig.wordvec_skipped:
+        from .plotting import _missing_message
+        click.echo(f"note: left out {len(fig.wordvec_skipped):,} "
+                   f"{_missing_message(fig.wordvec_skipped)}", err=True)
+    fmt = plotting.save(fig, output, force=force, inputs=inputs)
+    n = len(fig.wordvec_coords)
+    px = f", {round(inches[0] * dpi)}x{round(inches[1] * dpi)} px" if fmt == "png" else ""
+    click.echo(f"{n:,} words ({plotting.METHOD_NAMES[method]}) plotted to {output} ({fmt}{px})")
+
+
 # ---------------------------------------------------------------------------------------------
 # evaluation
 # ---------------------------------------------------------------------------------------------
