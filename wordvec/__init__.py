@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _bars_terminal_only = False  # the CLI sets it: progress bars only where stderr is a terminal
 
 __all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__", "Word2Vec",
-           "FastText", "GloVe", "LSA", "load_model"]
+           "FastText", "GloVe", "LSA", "load_model", "cluster", "read_classes"]
 
 _MODELS = {"Word2Vec": "word2vec", "FastText": "fasttext", "GloVe": "glove", "LSA": "lsa"}
 
@@ -44,6 +44,12 @@ def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start
     if name == "save":
         from .formats import save_vectors
         return save_vectors
+    if name in ("cluster", "read_classes"):
+        # the module wordvec.cluster is itself callable as its function cluster(), so
+        # wordvec.cluster(...) works before and after the module is imported
+        import importlib
+        module = importlib.import_module(".cluster", __name__)
+        return module if name == "cluster" else module.read_classes
     if name == "Vectors":
         from .vectors import Vectors
         return Vectors

@@ -6,9 +6,10 @@ An output path may be:
 - a **wordvec output of the same kind**, which is replaced (re-training over ``./vectors``):
   ``model``: a native model folder (``model.json`` of format ``wordvec``) holding nothing but the
   model's own files, or an empty folder; ``cooccur``: an ``.npz`` written by ``wordvec cooccur``;
-  ``vectors`` and ``vocab`` files: a file that wordvec wrote and that is unchanged since (wordvec
-  records the device, inode, size and modification time of every file it writes in
-  ``$XDG_STATE_HOME/wordvec/written.tsv``, by default ``~/.local/state/wordvec``);
+  ``vectors``, ``vocab``, ``corpus``, ``phrases`` and ``classes`` files: a file that wordvec
+  wrote and that is unchanged since (wordvec records the device, inode, size and modification
+  time of every file it writes in ``$XDG_STATE_HOME/wordvec/written.tsv``, by default
+  ``~/.local/state/wordvec``);
   ``projector``: an empty folder, or a folder holding nothing but the Embedding Projector files
   (:data:`PROJECTOR_FILES`) that wordvec wrote, unchanged since (the same record);
 - with ``force``, any other regular file (never a folder; never for ``projector``, a folder).
@@ -26,10 +27,11 @@ import zipfile
 from .archives import split_member
 from .errors import WordvecError
 
-KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases")
+KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases", "classes")
 _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab": "a vocabulary file",
                "cooccur": "a co-occurrence file", "projector": "an Embedding Projector folder",
-               "corpus": "a phrased corpus", "phrases": "a phrases file"}
+               "corpus": "a phrased corpus", "phrases": "a phrases file",
+               "classes": "a classes file"}
 PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv")
 _REGISTRY_MAX_BYTES = 1 << 20
 
