@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _bars_terminal_only = False  # the CLI sets it: progress bars only where stderr is a terminal
 
 __all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__", "Word2Vec",
-           "FastText", "GloVe", "LSA", "load_model", "plot"]
+           "FastText", "GloVe", "LSA", "load_model", "plot", "cluster", "read_classes"]
 
 _MODELS = {"Word2Vec": "word2vec", "FastText": "fasttext", "GloVe": "glove", "LSA": "lsa"}
 
@@ -47,6 +47,12 @@ def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start
     if name == "plot":  # (matplotlib is imported when a figure is drawn, not here)
         from .plotting import plot
         return plot
+    if name in ("cluster", "read_classes"):
+        # the module wordvec.cluster is itself callable as its function cluster(), so
+        # wordvec.cluster(...) works before and after the module is imported
+        import importlib
+        module = importlib.import_module(".cluster", __name__)
+        return module if name == "cluster" else module.read_classes
     if name == "Vectors":
         from .vectors import Vectors
         return Vectors

@@ -799,6 +799,67 @@ def plot(words, model_path, output, words_file, top, neighbours, analogy, cluste
 
 
 # ---------------------------------------------------------------------------------------------
+# word classes
+# ---------------------------------------------------------------------------------------------
+@cli.command()
+@model_option
+@click.option("-k", "--classes", "k", required=True, type=Count, help="How many classes.")
+@click.option("-o", "--output", required=True, type=click.Path(allow_dash=True),
+              help="The classes file to write ('word class' lines; - for stdout).")
+@click.option("--top", type=Count, help="Cluster only the N most frequent words.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**63 - 1),
+              help="Random seed (k-means++ seeding); the same seed gives the same classes.")
+@click.option("--iters", default=None, type=click.IntRange(min=0),
+              help="At most this many rounds after seeding; they stop earlier when no word "
+                   "changes class. [default: 20]")
+@force_option
+@json_option
+def cluster(model_path, k, output, top, seed, iters, force, as_json):
+    """Group words into K classes by k-means on their unit vectors (cosine similarity).
+
+    Writes 'word class' lines sorted by class, the format of word2vec's -classes; class 0
+    holds the most frequent word, and the words of a class are listed most frequent first.
+    Seeding is k-means++; each round moves every word to its most similar centroid (cosine)
+    and recomputes the centroids. The inertia printed is the sum over words of 1 - cosine to
+    their class's centroid.
+
+    \b
+    Examples:
+      wordvec cluster -m vectors -k 500 -o classes.txt
+      wordvec cluster -m vectors.bin -k 100 --top 10000 -o - | head
+    """
+    from .cluster import DEFAULT_ITERS
+    from .cluster import cluster as run_cluster
+    targets = [] if output == "-" else [(output, "classes")]
+    _check_outputs(targets, [model_path], force)
+    vectors = _load(model_path, limit=top)
+    result = run_cluster(vectors, k, top=top, seed=seed,
+                         iters=DEFAULT_ITERS if iters is None else iters)
+    if output == "-":
+        order = sorted(range(len(result.words)), key=lambda i: result.labels[i])
+        for i in order:
+            click.echo(f"{result.words[i]} {result.labels[i]}")
+    else:
+        result.save(output, force=force, inputs=[model_path])
+    n = len(result.words)
+    used = int((result.sizes > 0).sum())
+    if as_json:
+        click.echo(json.dumps({"words": n, "k": k, "classes": used, "inertia": result.inertia,
+                               "mean_cosine": 1 - result.inertia / n, "rounds": result.iterations,
+                               "converged": result.converged, "seed": seed,
+                               "output": output}), err=output == "-")
+        return
+    click.echo(f"{n:,} words in {used:,} classes"
+               + (f" (of {k:,}: the others would be empty, the vectors are not distinct enough)"
+                  if used < k else "")
+               + f"; {result.iterations} round{'' if result.iterations == 1 else 's'}"
+               f"{', converged' if result.converged else ''}; "
+               f"inertia {result.inertia:,.2f} (sum of 1 - cosine to the centroid; mean cosine "
+               f"{1 - result.inertia / n:.4f})"
+               + ("" if output == "-" else f"; saved to {output}"), err=output == "-")
+
+
+# ---------------------------------------------------------------------------------------------
 # evaluation
 # ---------------------------------------------------------------------------------------------
 @cli.group(name="eval", cls=_Group)

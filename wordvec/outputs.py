@@ -6,7 +6,7 @@ An output path may be:
 - a **wordvec output of the same kind**, which is replaced (re-training over ``./vectors``):
   ``model``: a native model folder (``model.json`` of format ``wordvec``) holding nothing but the
   model's own files, or an empty folder; ``cooccur``: an ``.npz`` written by ``wordvec cooccur``;
-  ``vectors``, ``vocab``, ``corpus``, ``phrases`` and ``image`` files: a file that wordvec
+  ``vectors``, ``vocab``, ``corpus``, ``phrases``, ``image`` and ``classes`` files: a file that wordvec
   wrote and that is unchanged since (wordvec records the device, inode, size and modification
   time of every file it writes in ``$XDG_STATE_HOME/wordvec/written.tsv``, by default
   ``~/.local/state/wordvec``);
@@ -27,10 +27,12 @@ import zipfile
 from .archives import split_member
 from .errors import WordvecError
 
-KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases", "image")
+KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases", "image",
+         "classes")
 _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab": "a vocabulary file",
                "cooccur": "a co-occurrence file", "projector": "an Embedding Projector folder",
-               "corpus": "a phrased corpus", "phrases": "a phrases file", "image": "an image"}
+               "corpus": "a phrased corpus", "phrases": "a phrases file", "image": "an image",
+               "classes": "a classes file"}
 PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv")
 _REGISTRY_MAX_BYTES = 1 << 20
 
