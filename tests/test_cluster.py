@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 import wordvec
-from wordvec import cluster as cluster_module
+from wordvec import clustering as cluster_module
 from wordvec import native
 from wordvec.cli import cli
-from wordvec.cluster import cluster, kmeans_plus_plus, read_classes
+from wordvec.clustering import cluster, kmeans_plus_plus, read_classes
 from wordvec.errors import WordvecError
 from wordvec.formats import save_vectors
 from wordvec.vectors import Vectors
@@ -226,7 +226,7 @@ def test_top_clusters_only_the_most_frequent_words():
 def test_the_api_is_wordvec_cluster_and_takes_a_path(tmp_path):
     v, truth = groups_on_sphere(seed=5)
     save_vectors(v, tmp_path / "v.txt", "word2vec", precision=9)
-    r = wordvec.cluster(str(tmp_path / "v.txt"), 8, seed=5)  # the module is callable
+    r = wordvec.cluster(str(tmp_path / "v.txt"), 8, seed=5)
     assert contingency_is_perfect(truth, r.labels)
     assert wordvec.read_classes is read_classes
 

@@ -12,7 +12,7 @@ Where things live: ``params`` (every family's declared parameters), ``corpus`` /
 ``vocab`` (text -> vocabulary -> int32 ids on disk), ``training`` (threads, jobs, lr schedule,
 checkpoints), ``*_kernels`` (Numba), ``model`` (the shared model shape) and one module per
 family (``word2vec``, ``fasttext``, ``glove``, ``lsa``), ``vectors`` (queries), ``native`` /
-``formats`` (files), ``evaluate``, ``plotting`` (word maps), ``cli``.
+``formats`` (files), ``evaluate``, ``plotting`` (word maps), ``clustering`` (word classes), ``cli``.
 """
 
 from . import _numba_cache
@@ -48,11 +48,8 @@ def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start
         from .plotting import plot
         return plot
     if name in ("cluster", "read_classes"):
-        # the module wordvec.cluster is itself callable as its function cluster(), so
-        # wordvec.cluster(...) works before and after the module is imported
-        import importlib
-        module = importlib.import_module(".cluster", __name__)
-        return module if name == "cluster" else module.read_classes
+        from . import clustering
+        return getattr(clustering, name)
     if name == "Vectors":
         from .vectors import Vectors
         return Vectors

@@ -777,7 +777,9 @@ def plot(words, model_path, output, words_file, top, neighbours, analogy, cluste
     chosen = list(words)
     if words_file:
         chosen += plotting.read_words(words_file)
-    classes = plotting.read_classes(clusters_file) if clusters_file else None
+    if clusters_file:
+        from .clustering import read_classes
+    classes = read_classes(clusters_file) if clusters_file else None
     vectors = _load(model_path)
     if top:
         chosen += vectors.words[:top]
@@ -828,8 +830,8 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
       wordvec cluster -m vectors -k 500 -o classes.txt
       wordvec cluster -m vectors.bin -k 100 --top 10000 -o - | head
     """
-    from .cluster import DEFAULT_ITERS
-    from .cluster import cluster as run_cluster
+    from .clustering import DEFAULT_ITERS
+    from .clustering import cluster as run_cluster
     targets = [] if output == "-" else [(output, "classes")]
     _check_outputs(targets, [model_path], force)
     vectors = _load(model_path, limit=top)

@@ -135,35 +135,6 @@ def read_words(path):
     return list(dict.fromkeys(words))
 
 
-def read_classes(path):
-    """A word2vec ``-classes`` file (``word class`` lines, class a whole number) -> {word: class}.
-
-    A local reader until ``wordvec.cluster.read_classes`` (the ``cluster`` command's) is merged.
-    """
-    classes = {}
-    for n, line in _text_lines(path, "--clusters"):
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != 2:
-            raise WordvecError(f"--clusters {path}, line {n}: expected 'word class', got "
-                               f"{len(fields)} fields")
-        word, cls = fields
-        try:
-            c = int(cls)
-        except ValueError:
-            c = -1
-        if c < 0 or not cls.lstrip("+").isdigit():
-            raise WordvecError(f"--clusters {path}, line {n}: class {cls[:30]!r} of {word[:30]!r} "
-                               "is not a whole number >= 0")
-        if classes.setdefault(word, c) != c:
-            raise WordvecError(f"--clusters {path}, line {n}: {word[:30]!r} is given two classes "
-                               f"({classes[word]} and {c})")
-    if not classes:
-        raise WordvecError(f"--clusters {path}: no 'word class' lines in it")
-    return classes
-
-
 # ---- projections ---------------------------------------------------------------------------------
 def unit_matrix(vectors, words):
     """The unit vectors of ``words`` (unseen words of fastText models built from n-grams)."""
@@ -317,6 +288,7 @@ def plot(vectors, words=(), method="pca", neighbours=0, analogy=None, clusters=N
         if len(analogy) != 3:
             raise WordvecError("an analogy takes three different words: a b c, for a - b + c")
     if isinstance(clusters, (str, os.PathLike)):
+        from .clustering import read_classes
         clusters = read_classes(clusters)
 
     missing = [w for w in words if not vectors.has_vector(w)]

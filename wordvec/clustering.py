@@ -37,9 +37,7 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
-import types
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -553,14 +551,3 @@ def read_classes(path) -> dict:
     if not out:
         raise WordvecError(f"classes file {path!r} is empty")
     return out
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`cluster`: importing ``wordvec.cluster`` makes it the
-    attribute ``cluster`` of the package, so ``wordvec.cluster(vectors, k)`` calls it."""
-
-    def __call__(self, *args, **kwargs):
-        return cluster(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
