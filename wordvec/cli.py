@@ -1095,9 +1095,10 @@ def _json_sidecar(output):
                    "describes it.")
 @model_option
 @_text_vector_options("mean")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @force_option
 @json_option
-def embed(texts, output, model_path, method, unit, sif_a, counts_file, lowercase, force, as_json):
+def embed(texts, output, model_path, method, unit, sif_a, counts_file, lowercase, quiet, force, as_json):
     """Turn each line of TEXTS (- for stdin) into a vector: sentence and document vectors.
 
     Row i of the output is line i + 1 of TEXTS. A word without a vector is skipped (fastText
@@ -1122,8 +1123,15 @@ def embed(texts, output, model_path, method, unit, sif_a, counts_file, lowercase
     vectors = _load(model_path)
     encoder = SentenceEncoder(vectors, method=method, unit=unit, sif_a=sif_a, lowercase=lowercase,
                               counts=counts_file)
-    with atomic_write(output, "w+b", kind="embeddings", force=force, inputs=inputs) as f:
-        rows = write_npy(encoder, texts, f)
+    from . import progress
+    b = progress.bar(not quiet, None, "embedding", unit=" texts")
+    ok = False
+    try:
+        with atomic_write(output, "w+b", kind="embeddings", force=force, inputs=inputs) as f:
+            rows = write_npy(encoder, texts, f, on_block=b.update if b is not None else None)
+        ok = True
+    finally:
+        progress.close(b, ok)
     empty = [i + 1 for i in encoder.empty]
     info = {"format": "wordvec-text-vectors", "rows": rows, "dim": vectors.dim,
             "texts": texts if texts == "-" else os.path.abspath(texts),
@@ -1158,10 +1166,11 @@ def embed(texts, output, model_path, method, unit, sif_a, counts_file, lowercase
 @click.option("--ef-construction", type=click.IntRange(8, 10_000), default=200, show_default=True,
               help="HNSW: candidate list size while building.")
 @click.option("--threads", type=click.IntRange(min=1), help="Threads for the HNSW build. [default: all cores]")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @force_option
 @json_option
 def index_cmd(texts, output, model_path, method, unit, sif_a, counts_file, lowercase, ann, ann_m,
-              ef_construction, threads, force, as_json):
+              ef_construction, threads, quiet, force, as_json):
     """Build a searchable collection of the lines of TEXTS (- for stdin).
 
     The index folder holds the texts, their unit vectors, how they were embedded and the
@@ -1180,10 +1189,18 @@ def index_cmd(texts, output, model_path, method, unit, sif_a, counts_file, lower
     if texts != "-" and not os.path.isfile(texts):
         raise WordvecError(f"no such file of texts: {texts!r}")
     vectors = _load(model_path)
-    index, encoder = build_index(vectors, texts, output, method=method, unit=unit, sif_a=sif_a,
-                                 lowercase=lowercase, counts=counts_file, model_path=model_path,
-                                 ann=ann, ann_params={"M": ann_m, "ef_construction": ef_construction},
-                                 threads=threads, force=force, inputs=inputs)
+    from . import progress
+    b = progress.bar(not quiet, None, "indexing", unit=" texts")
+    ok = False
+    try:
+        index, encoder = build_index(vectors, texts, output, method=method, unit=unit, sif_a=sif_a,
+                                     lowercase=lowercase, counts=counts_file, model_path=model_path,
+                                     ann=ann, ann_params={"M": ann_m, "ef_construction": ef_construction},
+                                     threads=threads, force=force, inputs=inputs,
+                                     progress=b.update if b is not None else None)
+        ok = True
+    finally:
+        progress.close(b, ok)
     h = index.header
     if as_json:
         click.echo(json.dumps({"output": output, "rows": h["rows"], "dim": h["dim"], "method": method,

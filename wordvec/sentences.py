@@ -396,6 +396,7 @@ def embed(vectors, texts, method="mean", *, unit=False, sif_a=DEFAULT_SIF_A, low
 
 # ---- .npy files written block by block ------------------------------------------------------
 _HEADER_BYTES = 128
+_REWRITE_BYTES = 1 << 24  # rows re-read at once by the in-place SIF pass
 
 
 def _npy_header(rows, dim):
@@ -437,7 +438,7 @@ def write_npy(encoder, texts, f, *, normalise=False, fit=True, on_block=None):
     if late:
         encoder.component = top_direction(gram)
         row_bytes = 4 * dim
-        block = max(1, (1 << 24) // row_bytes)
+        block = max(1, _REWRITE_BYTES // row_bytes)
         for s in range(0, rows, block):
             n = min(block, rows - s)
             f.seek(start + _HEADER_BYTES + s * row_bytes)
