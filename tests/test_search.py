@@ -11,7 +11,7 @@ import wordvec
 from wordvec import native, search
 from wordvec.cli import cli
 from wordvec.errors import WordvecError
-from wordvec.search import Index, _exact_top, build_index
+from wordvec.search import Index, build_index
 from wordvec.vectors import Vectors
 
 
@@ -84,23 +84,54 @@ def corpus(model, tmp_path):
 
 
 # ---- exact search ----------------------------------------------------------------------------
-def test_exact_top_agrees_with_brute_force_across_blocks(monkeypatch):
+def brute_force(X, q, n, zero=()):
+    S = X.astype(np.float64) @ q.astype(np.float64)
+    S[list(zero)] = -np.inf
+    return np.argsort(-S, kind="stable")[:n], S
+
+
+def coded(X, folder):
+    search._write_codes(X, str(folder))
+    return search._read_codes(str(folder), *X.shape)
+
+
+def test_exact_search_agrees_with_brute_force(monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((1000, 8)).astype(np.float32)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     X[[3, 500, 999]] = 0  # texts without vectors
-    Q = rng.standard_normal((5, 8)).astype(np.float32)
+    Q = rng.standard_normal((40, 8)).astype(np.float32)
     Q /= np.linalg.norm(Q, axis=1, keepdims=True)
     monkeypatch.setattr(search, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(search, "QUERY_BATCH", 7)
+    codes, scales, errors = coded(X, tmp_path)
+    assert np.all(scales[[3, 500, 999]] == 0) and codes.dtype == np.int8
+    lost = np.linalg.norm(X - codes.astype(np.float64) * scales[:, None], axis=1)
+    assert np.all(errors >= lost) and np.all(errors < lost + 1e-6)  # the bound, rounded up
     for n in (1, 10, 70):
-        found = _exact_top(X, Q, n)
-        S = X @ Q.T
-        S[[3, 500, 999]] = -np.inf
-        for j, (rows, scores) in enumerate(found):
-            want = np.argsort(-S[:, j], kind="stable")[:n]
-            assert np.array_equal(np.sort(rows), np.sort(want))
-            assert np.all(np.diff(scores) <= 0) and np.allclose(scores, S[rows, j])
-            assert not set(rows.tolist()) & {3, 500, 999}
+        found = search.exact_top(X, codes, scales, errors, Q, n)
+        for q, (rows, scores) in zip(Q, found):
+            want, S = brute_force(X, q, n, (3, 500, 999))
+            assert np.array_equal(rows, want)
+            assert np.allclose(scores, S[rows], atol=1e-6) and np.all(np.diff(scores) <= 0)
+
+
+def test_exact_search_is_exact_where_int8_codes_cannot_tell_rows_apart(tmp_path):
+    """2,000 rows that differ from one another far less than int8 rounding: ranked by their
+    codes alone the top 10 would be wrong; the bound check re-scores whatever could be in it."""
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal(64)
+    X = base + 2e-4 * rng.standard_normal((2000, 64))
+    X = (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+    q = (base + 0.5 * rng.standard_normal(64))
+    q = (q / np.linalg.norm(q)).astype(np.float32)
+    codes, scales, errors = coded(X, tmp_path)
+    approx = np.empty((1, len(X)), dtype=np.float32)
+    search._code_scores(codes, scales, q[None], approx)
+    want, S = brute_force(X, q, 10)
+    assert not np.array_equal(np.argsort(-approx[0], kind="stable")[:10], want)  # codes alone: wrong
+    rows, scores = search.exact_top(X, codes, scales, errors, q[None], 10)[0]
+    assert np.array_equal(rows, want) and np.allclose(scores, S[want], atol=1e-6)
 
 
 def test_index_finds_each_text_first_and_same_topic_next(model, corpus, tmp_path):
@@ -213,6 +244,9 @@ def test_hnsw_file_is_checked_before_it_is_read(model, corpus, tmp_path):
     (lambda d: np.save(d / "offsets.npy", np.arange(5)), "offsets"),
     (lambda d: (d / "texts.txt").write_bytes(b"short\n"), "do not match texts.txt"),
     (lambda d: os.unlink(d / "offsets.npy"), "missing"),
+    (lambda d: np.save(d / "codes.npy", np.zeros((300, 24), dtype=np.int16)), "expected a 2-D int8"),
+    (lambda d: np.save(d / "scales.npy", -np.ones(300, dtype=np.float32)), "negative or non-finite"),
+    (lambda d: np.save(d / "errors.npy", np.ones(299, dtype=np.float32)), "errors.npy: shape"),
 ])
 def test_damaged_index_files_are_refused_in_one_line(model, corpus, tmp_path, damage, message):
     build_index(wordvec.load(model), "texts.txt", "idx", model_path=model)
@@ -220,6 +254,15 @@ def test_damaged_index_files_are_refused_in_one_line(model, corpus, tmp_path, da
     with pytest.raises(WordvecError, match=message):
         Index.open("idx")
     one_line(run("search", "idx", "t0w1", "-m", model), 1, message)
+
+
+@pytest.mark.parametrize("bad", [np.array([object()] * 245), np.ones(3), np.full(245, np.nan)])
+def test_damaged_counts_are_refused_before_use(model, corpus, tmp_path, bad):
+    build_index(wordvec.load(model), "texts.txt", "idx", model_path=model)
+    np.save(tmp_path / "idx" / "counts.npy", bad, allow_pickle=True)  # (an object array: a pickle)
+    with pytest.raises(WordvecError, match="counts.npy"):
+        Index.open("idx").search(wordvec.load(model), "t0w1")
+    one_line(run("search", "idx", "t0w1"), 1, "counts.npy")
 
 
 def _edit(folder, **changes):

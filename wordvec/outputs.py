@@ -37,7 +37,8 @@ _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab":
                "classes": "a classes file", "embeddings": "a text-vectors file",
                "index": "a search index"}
 PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv")
-INDEX_FILES = ("index.json", "vectors.npy", "texts.txt", "offsets.npy", "counts.npy", "ann.bin")
+INDEX_FILES = ("index.json", "vectors.npy", "codes.npy", "scales.npy", "errors.npy", "texts.txt",
+               "offsets.npy", "counts.npy", "ann.bin")
 FOLDER_FILES = {"projector": PROJECTOR_FILES, "index": INDEX_FILES}  # folders of recorded files
 _REGISTRY_MAX_BYTES = 1 << 20
 

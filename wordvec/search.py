@@ -15,10 +15,18 @@ and reads back only after checking every file:
 - ``counts.npy`` (``sif`` only): the word counts the weights came from, one per model word;
 - ``ann.bin`` (``--ann`` only): an HNSW graph (hnswlib) over the rows, inner product.
 
-**Exact search** scores every row: a query's unit vector times the matrix, one BLAS product per
-block of :data:`BLOCK_ROWS` rows of the memory-mapped matrix, keeping the best ``n`` per query
-(``argpartition``), so memory stays bounded whatever the collection's size. The scores are
-cosine similarities.
+- ``codes.npy``, ``scales.npy``, ``errors.npy``: each row quantised to int8 (``code * scale``,
+  the scale the row's largest magnitude / 127) and the length of what that loses,
+  ``|row - code * scale|``, for the exact search's first pass.
+
+**Exact search** returns exactly the ``n`` rows of highest cosine, and their float32 scores, but
+reads a quarter of the bytes: a Numba kernel scores every row from its int8 code (``scale *
+code . q``, on all cores); for a unit query ``q`` that score is within the row's recorded error
+of the true one (Cauchy-Schwarz: ``|q . (x - code * scale)| <= |x - code * scale|``). The best
+candidates by that score are scored again from the float32 rows; with ``t`` the ``n``-th best
+true score among them, every other row whose bound (score + error) reaches ``t`` is scored
+again too, so no row that could be in the top ``n`` is missed. Memory stays bounded: the codes
+are memory-mapped and scanned in place; one float per row and query is held.
 
 **Approximate search** (``--ann``) asks an HNSW graph (Malkov & Yashunin 2018) built by hnswlib:
 chosen over faiss and usearch by measurement (``benchmarks/bench_search.py``). Its file is
@@ -35,6 +43,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 
 from .errors import WordvecError
 from .sentences import SentenceEncoder, _normalise_rows, iter_text_lines, read_npy_rows, write_npy
@@ -105,7 +114,8 @@ def build_index(vectors, texts, output, *, method="sif", unit=False, sif_a=1e-3,
         if rows == 0:
             raise WordvecError(f"no texts in {texts!r}: nothing to index (one text a line)")
         np.save(os.path.join(tmp, "offsets.npy"), np.asarray(offsets, dtype=np.int64))
-        files = ["texts.txt", "vectors.npy", "offsets.npy"]
+        _write_codes(read_npy_rows(os.path.join(tmp, "vectors.npy"), vectors.dim, rows), tmp)
+        files = ["texts.txt", "vectors.npy", "offsets.npy", "codes.npy", "scales.npy", "errors.npy"]
         if method == "sif":
             np.save(os.path.join(tmp, "counts.npy"), encoder._model_counts())
             files.append("counts.npy")
@@ -132,6 +142,50 @@ def build_index(vectors, texts, output, *, method="sif", unit=False, sif_a=1e-3,
         for name in files:
             outputs.record(os.path.join(tmp, name), "index", os.path.join(target, name))
     return Index.open(output), encoder
+
+
+def _write_codes(X, folder):
+    """int8 codes of the unit rows of ``X``, their scales and the norm of what is lost."""
+    n, d = X.shape
+    scales = np.zeros(n, dtype=np.float32)
+    errors = np.zeros(n, dtype=np.float32)
+    codes = np.lib.format.open_memmap(os.path.join(folder, "codes.npy"), mode="w+", dtype=np.int8,
+                                      shape=(n, d))
+    for s in range(0, n, BLOCK_ROWS):
+        x = np.asarray(X[s:s + BLOCK_ROWS], dtype=np.float32)
+        m = np.abs(x).max(axis=1) if d else np.zeros(len(x), dtype=np.float32)
+        sc = (m / 127).astype(np.float32)
+        safe = np.where(sc > 0, sc, 1).astype(np.float32)
+        c = np.clip(np.rint(x / safe[:, None]), -127, 127).astype(np.int8)
+        codes[s:s + len(x)] = c
+        scales[s:s + len(x)] = sc
+        lost = x.astype(np.float64) - c.astype(np.float64) * sc[:, None]
+        errors[s:s + len(x)] = np.sqrt((lost * lost).sum(axis=1))
+    codes.flush()
+    del codes
+    np.save(os.path.join(folder, "scales.npy"), scales)
+    # rounded up, so the float32 value is never below the float64 error
+    np.save(os.path.join(folder, "errors.npy"), np.nextafter(errors, np.float32(np.inf)))
+
+
+@njit(cache=True, nogil=True, fastmath=True, parallel=True)
+def _code_scores(codes, scales, Q, out):
+    """out[j, i] = scales[i] * (codes[i] . Q[j]); -inf for rows of scale 0 (zero rows)."""
+    n, d = codes.shape
+    m = Q.shape[0]
+    for i in prange(n):
+        sc = scales[i]
+        if sc == 0:
+            for j in range(m):
+                out[j, i] = -np.inf
+            continue
+        c = codes[i]
+        for j in range(m):
+            q = Q[j]
+            acc = np.float32(0.0)
+            for k in range(d):
+                acc += np.float32(c[k]) * q[k]
+            out[j, i] = acc * sc
 
 
 # ---- the approximate index ---------------------------------------------------------------------
@@ -171,11 +225,12 @@ class Hit:
 class Index:
     """An index folder opened for searching; every file is checked first."""
 
-    def __init__(self, path, header, vectors, offsets):
+    def __init__(self, path, header, vectors, offsets, codes, scales, errors):
         self.path = path
         self.header = header
         self.vectors = vectors  # (rows, dim) unit rows, memory-mapped
         self.offsets = offsets
+        self.codes, self.scales, self.errors = codes, scales, errors  # int8 codes of the rows
         self._ann = None
 
     @property
@@ -207,7 +262,8 @@ class Index:
         vectors = read_npy_rows(os.path.join(path, "vectors.npy"), dim, rows)
         offsets = _read_offsets(os.path.join(path, "offsets.npy"), rows,
                                 os.path.join(path, "texts.txt"))
-        return cls(path, header, vectors, offsets)
+        codes, scales, errors = _read_codes(path, rows, dim)
+        return cls(path, header, vectors, offsets, codes, scales, errors)
 
     # ---- the model -----------------------------------------------------------------------------
     def encoder(self, vectors):
@@ -240,7 +296,7 @@ class Index:
         if ann:
             found = self._search_ann(Q[live], n, ef)
         else:
-            found = _exact_top(self.vectors, Q[live], n)
+            found = exact_top(self.vectors, self.codes, self.scales, self.errors, Q[live], n)
         for j, q in enumerate(live.tolist()):
             rows, scores = found[j]
             keep = scores > -np.inf
@@ -288,35 +344,45 @@ class Index:
         return hits[0] if single else hits
 
 
-def _exact_top(X, Q, n):
-    """Best ``n`` rows of ``X`` (by ``X @ q``) for each query row, scanning ``X`` in blocks;
-    zero rows of ``X`` never count."""
-    q = len(Q)
-    best_rows = np.full((q, 0), -1, dtype=np.int64)
-    best_scores = np.full((q, 0), -np.inf, dtype=np.float32)
-    QT = np.ascontiguousarray(Q.T)
-    for s in range(0, len(X), BLOCK_ROWS):
-        block = np.asarray(X[s:s + BLOCK_ROWS])
-        S = block @ QT  # (rows, q)
-        zero = ~np.any(block != 0, axis=1) if _has_zero_rows(block) else None
-        if zero is not None:
-            S[zero] = -np.inf
-        k = min(n, len(block))
-        part = np.argpartition(-S, k - 1, axis=0)[:k] if k < len(block) else \
-            np.broadcast_to(np.arange(len(block))[:, None], (len(block), q))
-        cand_scores = np.take_along_axis(S, part, axis=0).T  # (q, k)
-        cand_rows = part.T.astype(np.int64) + s
-        rows = np.concatenate([best_rows, cand_rows], axis=1)
-        scores = np.concatenate([best_scores, cand_scores], axis=1)
-        keep = np.argsort(-scores, axis=1, kind="stable")[:, :n]
-        best_rows = np.take_along_axis(rows, keep, axis=1)
-        best_scores = np.take_along_axis(scores, keep, axis=1)
-    return [(best_rows[j], best_scores[j]) for j in range(q)]
+QUERY_BATCH = 16  # queries scored per pass over the codes
+_CANDIDATES = 64  # at least this many candidates re-scored from float32 rows per query
+_SLACK = np.float32(1e-4)  # float32 rounding of the code scores, with a wide margin
 
 
-def _has_zero_rows(block):
-    # cheap pre-test: a zero row has norm 0; unit rows have norm 1
-    return bool(np.any(np.einsum("ij,ij->i", block[:, :8], block[:, :8]) == 0))
+def exact_top(X, codes, scales, errors, Q, n):
+    """For each row of ``Q`` (unit queries), the ``n`` rows of ``X`` of highest ``X @ q`` (rows of
+    scale 0, zero rows, never), found from the int8 ``codes`` and checked with ``errors`` (see
+    the module's description): ``[(rows, scores)]``, best first."""
+    N = len(X)
+    Q = np.ascontiguousarray(Q, dtype=np.float32)
+    out = []
+    for s in range(0, len(Q), QUERY_BATCH):
+        batch = Q[s:s + QUERY_BATCH]
+        approx = np.empty((len(batch), N), dtype=np.float32)
+        _code_scores(codes, scales, batch, approx)
+        for q, a in zip(batch, approx):
+            out.append(_refine(X, errors, q, a, n))
+    return out
+
+
+def _refine(X, errors, q, approx, n):
+    live = int(np.count_nonzero(approx > -np.inf))
+    n = min(n, live)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    c = min(live, max(4 * n, _CANDIDATES))
+    cand = np.argpartition(-approx, c - 1)[:c] if c < len(approx) else np.arange(len(approx))
+    cand = np.sort(cand[approx[cand] > -np.inf])
+    exact = np.asarray(X[cand], dtype=np.float32) @ q
+    tau = np.partition(exact, len(exact) - n)[len(exact) - n]  # the n-th best true score so far
+    bound = approx + errors + _SLACK  # no row's true score is above its bound
+    more = np.flatnonzero(bound >= tau)
+    more = more[~np.isin(more, cand, assume_unique=True)]
+    if len(more):
+        exact = np.concatenate([exact, np.asarray(X[more], dtype=np.float32) @ q])  # (more: sorted)
+        cand = np.concatenate([cand, more])
+    best = np.argsort(-exact, kind="stable")[:n]
+    return cand[best].astype(np.int64), exact[best]
 
 
 # ---- validation -----------------------------------------------------------------------------------
@@ -352,15 +418,8 @@ def _check_header(h, meta):
 
 
 def _read_offsets(path, rows, texts_path):
-    try:
-        offsets = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise WordvecError(f"{path}: missing: the index is damaged") from None
-    except (OSError, ValueError) as e:
-        raise WordvecError(f"{path}: not a valid .npy file ({e}): the index is damaged") from None
-    if offsets.dtype != np.int64 or offsets.shape != (rows + 1,):
-        raise WordvecError(f"{path}: expected {rows + 1:,} int64 offsets, found {offsets.dtype} "
-                           f"{offsets.shape}: the index is damaged")
+    from .sentences import _npy_check
+    offsets = _npy_check(path, np.int64, (rows + 1,))
     try:
         size = os.path.getsize(texts_path)
     except OSError:
@@ -371,13 +430,21 @@ def _read_offsets(path, rows, texts_path):
     return offsets
 
 
+def _read_codes(folder, rows, dim):
+    from .sentences import _npy_check
+    codes = _npy_check(os.path.join(folder, "codes.npy"), np.int8, (rows, dim), mmap=True)
+    scales = _npy_check(os.path.join(folder, "scales.npy"), np.float32, (rows,))
+    errors = _npy_check(os.path.join(folder, "errors.npy"), np.float32, (rows,))
+    if not (np.all(np.isfinite(scales)) and np.all(scales >= 0) and np.all(np.isfinite(errors))
+            and np.all(errors >= 0)):
+        raise WordvecError(f"{folder}: scales.npy or errors.npy holds negative or non-finite "
+                           "values: the index is damaged")
+    return codes, scales, errors
+
+
 def _read_counts(path, words):
-    try:
-        c = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise WordvecError(f"{path}: missing: the index is damaged") from None
-    except (OSError, ValueError) as e:
-        raise WordvecError(f"{path}: not a valid .npy file ({e}): the index is damaged") from None
-    if c.dtype != np.float64 or c.shape != (words,) or not np.all(np.isfinite(c)) or np.any(c < 0):
+    from .sentences import _npy_check
+    c = _npy_check(path, np.float64, (words,))
+    if not np.all(np.isfinite(c)) or np.any(c < 0):
         raise WordvecError(f"{path}: expected {words:,} finite counts >= 0: the index is damaged")
     return c

@@ -461,33 +461,49 @@ def _normalise_rows(x):
     return x
 
 
-def read_npy_rows(path, dim=None, rows=None):
-    """A float32 ``.npy`` matrix, memory-mapped, its dtype and shape checked (and ``dim`` /
-    ``rows`` if given) before anything reads it."""
+def _npy_check(path, dtype, shape, mmap=False):
+    """The array of the ``.npy`` file ``path``, after checking its header (``dtype``, C order,
+    ``shape``; ``None`` in ``shape`` takes any length) and that the file holds exactly that many
+    bytes; memory-mapped with ``mmap``. Nothing is unpickled."""
     path = os.fspath(path)
+    dtype = np.dtype(dtype)
     try:
         with open(path, "rb") as f:
             version = np.lib.format.read_magic(f)
             if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                found, fortran, kind = np.lib.format.read_array_header_1_0(f)
             elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                found, fortran, kind = np.lib.format.read_array_header_2_0(f)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
             offset = f.tell()
             size = os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        raise WordvecError(f"{path}: missing") from None
     except OSError as e:
         raise WordvecError(f"{path}: cannot read: {e.strerror or e}") from None
     except ValueError as e:
         raise WordvecError(f"{path}: not a valid .npy file ({e})") from None
-    if dtype != np.dtype("<f4") or fortran or len(shape) != 2:
-        raise WordvecError(f"{path}: expected a 2-D float32 array, found {dtype} of shape {shape}")
-    if (dim is not None and shape[1] != dim) or (rows is not None and shape[0] != rows):
-        raise WordvecError(f"{path}: shape {shape} does not match the expected "
-                           f"({rows if rows is not None else '?'}, {dim if dim is not None else '?'})")
-    if size != offset + 4 * shape[0] * shape[1]:
-        raise WordvecError(f"{path}: {size:,} bytes, but its header promises {shape} float32: "
+    if kind.hasobject or kind.newbyteorder("=") != dtype.newbyteorder("=") or \
+            kind.byteorder not in ("=", "|", "<") or fortran or len(found) != len(shape):
+        raise WordvecError(f"{path}: expected a {len(shape)}-D {dtype} array, found {kind} of "
+                           f"shape {found}")
+    if any(w is not None and w != f for w, f in zip(shape, found)):
+        raise WordvecError(f"{path}: shape {found} does not match the expected "
+                           f"{tuple('?' if w is None else w for w in shape)}")
+    count = int(np.prod(found, dtype=np.int64))
+    if size != offset + dtype.itemsize * count:
+        raise WordvecError(f"{path}: {size:,} bytes, but its header promises {found} {dtype}: "
                            "truncated or padded")
-    if shape[0] == 0 or shape[1] == 0:
-        return np.zeros(shape, dtype=np.float32)
-    return np.memmap(path, dtype="<f4", mode="r", offset=offset, shape=shape)
+    if count == 0 or not mmap:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = np.frombuffer(f.read(dtype.itemsize * count), dtype=kind)
+        return data.reshape(found).astype(dtype, copy=False)
+    return np.memmap(path, dtype=kind, mode="r", offset=offset, shape=found)
+
+
+def read_npy_rows(path, dim=None, rows=None):
+    """A float32 ``.npy`` matrix, memory-mapped, its dtype and shape checked (and ``dim`` /
+    ``rows`` if given) before anything reads it."""
+    return _npy_check(path, np.float32, (rows, dim), mmap=True)
