@@ -32,7 +32,7 @@ from .errors import WordvecError
 KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases", "image",
          "classes", "embeddings", "index")
 _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab": "a vocabulary file",
-               "cooccur": "a co-occurrence file", "projector": "an Embedding Projector folder",
+               "cooccur": "a co-occurrence file", "projector": "an Embedding Projector export",
                "corpus": "a phrased corpus", "phrases": "a phrases file", "image": "an image",
                "classes": "a classes file", "embeddings": "a text-vectors file",
                "index": "a search index"}
