@@ -191,6 +191,21 @@ def test_sif_ranks_topics_better_than_the_mean_here(tmp_path):
     assert share["sif"] > share["mean"] + 0.05, share
 
 
+def test_a_model_is_checked_once_per_index(model, corpus, tmp_path, monkeypatch):
+    v = wordvec.load(model)
+    index, _ = build_index(v, "texts.txt", "idx", model_path=model)
+    first = index.search(v, "t0w1")
+    calls = []
+    real = search.fingerprint
+    monkeypatch.setattr(search, "fingerprint", lambda x: calls.append(x) or real(x))
+    assert index.search(v, "t0w1") == first  # the same model object: not fingerprinted again
+    assert calls == []
+    other = Vectors(v.words, v.matrix * 1.01, counts=v.counts)
+    with pytest.raises(WordvecError, match="built with another model"):
+        index.search(other, "t0w1")  # another object is checked
+    assert len(calls) == 1
+
+
 def test_the_index_checks_its_model(model, corpus, tmp_path):
     v = wordvec.load(model)
     index, _ = build_index(v, "texts.txt", "idx", model_path=model)
@@ -202,7 +217,7 @@ def test_the_index_checks_its_model(model, corpus, tmp_path):
 
 # ---- approximate search -----------------------------------------------------------------------
 def test_hnsw_finds_what_exact_search_finds(model, tmp_path):
-    pytest.importorskip("hnswlib")
+    pytest.importorskip("faiss")
     v = wordvec.load(model)
     texts, _ = topic_texts(v, n=2000, seed=5)
     (tmp_path / "big.txt").write_text("\n".join(texts) + "\n")
@@ -215,11 +230,27 @@ def test_hnsw_finds_what_exact_search_finds(model, tmp_path):
     for (_, sa), (_, se) in zip(approx, exact):
         assert np.allclose(sa[:3], se[:3], atol=1e-4)  # the same cosine scores
     h = json.loads((tmp_path / "idx" / "index.json").read_text())
-    assert h["ann"]["library"] == "hnswlib" and h["ann"]["M"] == 16
+    assert h["ann"]["library"] == "faiss" and h["ann"]["M"] == 16
+
+
+def test_ef_reaches_the_graph_search(model, tmp_path):
+    faiss = pytest.importorskip("faiss")
+    v = wordvec.load(model)
+    texts, _ = topic_texts(v, n=2000, seed=5)
+    (tmp_path / "big.txt").write_text("\n".join(texts) + "\n")
+    index, enc = build_index(v, "big.txt", "idx", ann=True, model_path=model, threads=1)
+    assert index.header["ann"]["ef"] == 160  # the default, recorded
+    Q = enc.transform(topic_texts(v, n=20, seed=6)[0])
+    work = []
+    for ef in (10, 400):
+        faiss.cvar.hnsw_stats.reset()
+        index.search_vectors(Q, 10, ann=True, ef=ef)
+        work.append(faiss.cvar.hnsw_stats.ndis)  # distances computed by the graph search
+    assert work[1] > 3 * work[0] > 0
 
 
 def test_hnsw_file_is_checked_before_it_is_read(model, corpus, tmp_path):
-    pytest.importorskip("hnswlib")
+    pytest.importorskip("faiss")
     v = wordvec.load(model)
     build_index(v, "texts.txt", "idx", ann=True, model_path=model, threads=1)
     f = tmp_path / "idx" / "ann.bin"

@@ -1227,7 +1227,7 @@ def index_cmd(texts, output, model_path, method, unit, sif_a, counts_file, lower
               help="A file of queries, one a line (- for stdin).")
 @click.option("--ann", is_flag=True, help="Search the approximate (HNSW) index instead of every text.")
 @click.option("--ef", type=click.IntRange(1, 100_000), help="HNSW: candidate list size per query "
-              "(more: slower, closer to exact). [default: the index's, 100]")
+              "(more: slower, closer to exact). [default: the index's, 160]")
 @json_option
 def search(index_path, queries, topn, model_path, queries_file, ann, ef, as_json):
     """Print the texts of INDEX nearest to each query, with cosine scores.
