@@ -330,6 +330,30 @@ def test_analogy_parallelogram_arrows(vecs):
     assert len(set(scatter_colours(both).values())) == 3  # two groups and the analogy
 
 
+def test_a_long_title_is_wrapped_inside_the_figure_clear_of_the_legend(vecs):
+    # at 7x5 inches the analogy's default title is wider than the axes: drawn on one line it
+    # ran off both edges of the figure and over the legend beside the axes
+    for size in ((7, 5), (5, 4)):
+        fig = wordvec.plot(vecs, [], analogy=("king", "man", "woman"), size=size,
+                           model_name="vectors")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        title = fig.axes[0].title
+        box = title.get_window_extent(renderer)
+        assert "\n" in title.get_text()
+        assert title.get_text().replace("\n", " ").startswith("vectors: PCA of 4 words")
+        assert "king − man + woman = queen" in title.get_text().replace("\n", " ")
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, box
+        assert not box.overlaps(fig.legends[0].get_window_extent(renderer))
+        axes = fig.axes[0].get_window_extent(renderer)
+        assert box.y0 >= axes.y1 - 0.5 and box.width <= axes.width + 0.5
+    # a title that fits stays one line, and a given title is wrapped the same way
+    fig = wordvec.plot(vecs, ["cat", "dog"], title="Short")
+    assert fig.axes[0].get_title() == "Short"
+    fig = wordvec.plot(vecs, ["cat", "dog"], size=(4, 3), title="word " * 30)
+    assert fig.axes[0].get_title().count("\n") >= 2
+
+
 def test_analogy_from_the_command_line(model):
     r = run("plot", "--analogy", "king", "man", "woman", "-m", model, "-o", "a.svg")
     assert r.exit_code == 0, r.output

@@ -12,7 +12,8 @@ Where things live: ``params`` (every family's declared parameters), ``corpus`` /
 ``vocab`` (text -> vocabulary -> int32 ids on disk), ``training`` (threads, jobs, lr schedule,
 checkpoints), ``*_kernels`` (Numba), ``model`` (the shared model shape) and one module per
 family (``word2vec``, ``fasttext``, ``glove``, ``lsa``), ``vectors`` (queries), ``native`` /
-``formats`` (files), ``evaluate``, ``plotting`` (word maps), ``clustering`` (word classes), ``cli``.
+``formats`` (files), ``evaluate``, ``plotting`` (word maps), ``clustering`` (word classes), ``sentences``
+(text vectors), ``search`` (index and search), ``cli``.
 """
 
 from . import _numba_cache
@@ -23,7 +24,8 @@ __version__ = "0.1.0"
 _bars_terminal_only = False  # the CLI sets it: progress bars only where stderr is a terminal
 
 __all__ = ["train", "load", "save", "Vectors", "WordvecError", "__version__", "Word2Vec",
-           "FastText", "GloVe", "LSA", "load_model", "plot", "cluster", "read_classes"]
+           "FastText", "GloVe", "LSA", "load_model", "plot", "cluster", "read_classes", "embed",
+           "SentenceEncoder", "build_index", "Index"]
 
 _MODELS = {"Word2Vec": "word2vec", "FastText": "fasttext", "GloVe": "glove", "LSA": "lsa"}
 
@@ -50,6 +52,12 @@ def __getattr__(name):  # lazy: `import wordvec` stays light for the CLI's start
     if name in ("cluster", "read_classes"):
         from . import clustering
         return getattr(clustering, name)
+    if name in ("embed", "SentenceEncoder"):
+        from . import sentences
+        return getattr(sentences, name)
+    if name in ("build_index", "Index"):
+        from . import search
+        return getattr(search, name)
     if name == "Vectors":
         from .vectors import Vectors
         return Vectors

@@ -8,6 +8,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 
@@ -1251,6 +1252,224 @@ def info(model_path, as_json):
             for k, v in items.items():
                 mark = "*" if k in changed else " "
                 click.echo(f" {mark}{k:<28} {_fmt(v)}")
+
+
+
+# ---------------------------------------------------------------------------------------------
+# text vectors and semantic search
+# ---------------------------------------------------------------------------------------------
+def _text_vector_options(default_method):
+    def wrap(f):
+        for opt in reversed([
+            click.option("--method", type=click.Choice(["mean", "sif"]), default=default_method,
+                         show_default=True,
+                         help="mean: the average of the word vectors; sif: smooth inverse "
+                              "frequency weights a / (a + p(w)) and the first principal component "
+                              "removed (Arora et al. 2017)."),
+            click.option("--unit", is_flag=True,
+                         help="mean: average unit word vectors (fastText's print-sentence-vectors)."),
+            click.option("--sif-a", type=float, default=1e-3, show_default=True, callback=_positive_finite,
+                         help="sif: the weight parameter a."),
+            click.option("--counts", "counts_file", type=click.Path(), metavar="VOCAB",
+                         help="sif: word counts ('word count' lines) for a model without them "
+                              "(word2vec and GloVe text files)."),
+            click.option("--lowercase", is_flag=True, help="Lowercase the texts first."),
+        ]):
+            f = opt(f)
+        return f
+    return wrap
+
+
+def _json_sidecar(output):
+    return (output[:-4] if output.lower().endswith(".npy") else output) + ".json"
+
+
+@cli.command()
+@click.argument("texts", type=click.Path(allow_dash=True))
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="The .npy file to write (float32, one row per line of TEXTS); a .json beside it "
+                   "describes it.")
+@model_option
+@_text_vector_options("mean")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@force_option
+@json_option
+def embed(texts, output, model_path, method, unit, sif_a, counts_file, lowercase, quiet, force, as_json):
+    """Turn each line of TEXTS (- for stdin) into a vector: sentence and document vectors.
+
+    Row i of the output is line i + 1 of TEXTS. A word without a vector is skipped (fastText
+    models build one for unseen words); a line with no such word gets a zero row and is
+    reported. --method mean --unit gives what fastText's print-sentence-vectors gives.
+
+    \b
+    Examples:
+      wordvec embed texts.txt -o texts.npy
+      wordvec embed texts.txt --method sif -o texts.npy
+      cat texts.txt | wordvec embed - -m model.bin --unit -o texts.npy
+    """
+    from .io_util import atomic_write
+    from .sentences import SentenceEncoder, write_npy
+    if method == "sif" and unit:
+        raise WordvecError("--unit is an option of --method mean")
+    sidecar = _json_sidecar(output)
+    inputs = [model_path, texts] + ([counts_file] if counts_file else [])
+    _check_outputs([(output, "embeddings"), (sidecar, "embeddings")], inputs, force)
+    if texts != "-" and not os.path.isfile(texts):
+        raise WordvecError(f"no such file of texts: {texts!r}")
+    vectors = _load(model_path)
+    encoder = SentenceEncoder(vectors, method=method, unit=unit, sif_a=sif_a, lowercase=lowercase,
+                              counts=counts_file)
+    from . import progress
+    b = progress.bar(not quiet, None, "embedding", unit=" texts")
+    ok = False
+    try:
+        with atomic_write(output, "w+b", kind="embeddings", force=force, inputs=inputs) as f:
+            rows = write_npy(encoder, texts, f, on_block=b.update if b is not None else None)
+        ok = True
+    finally:
+        progress.close(b, ok)
+    empty = [i + 1 for i in encoder.empty]
+    info = {"format": "wordvec-text-vectors", "rows": rows, "dim": vectors.dim,
+            "texts": texts if texts == "-" else os.path.abspath(texts),
+            "model": os.path.abspath(model_path), "encoder": encoder.state(),
+            "empty_lines": empty}
+    with atomic_write(sidecar, "w", kind="embeddings", force=force, inputs=inputs,
+                      encoding="utf-8") as f:
+        json.dump(info, f, indent=1)
+        f.write("\n")
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in info.items() if k != "encoder"}
+                              | {"method": method, "output": output, "description": sidecar}))
+        return
+    click.echo(f"{rows:,} texts x {vectors.dim} dims ({method}{', unit word vectors' if unit else ''})"
+               f" saved to {output}; described in {sidecar}")
+    if empty:
+        shown = ", ".join(map(str, empty[:10])) + (", ..." if len(empty) > 10 else "")
+        click.echo(f"{len(empty):,} line{'s' if len(empty) != 1 else ''} had no word with a vector "
+                   f"(zero rows): {shown}", err=True)
+
+
+@cli.command(name="index")
+@click.argument("texts", type=click.Path(allow_dash=True))
+@click.option("-o", "--output", required=True, type=click.Path(), help="The index folder to write.")
+@model_option
+@_text_vector_options("sif")
+@click.option("--ann", is_flag=True,
+              help="Also build an approximate (HNSW) index for fast search of large collections "
+                   "(needs the extra wordvec[search]).")
+@click.option("--ann-m", type=click.IntRange(2, 256), default=16, show_default=True,
+              help="HNSW: links per node.")
+@click.option("--ef-construction", type=click.IntRange(8, 10_000), default=200, show_default=True,
+              help="HNSW: candidate list size while building.")
+@click.option("--threads", type=click.IntRange(min=1), help="Threads for the HNSW build. [default: all cores]")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@force_option
+@json_option
+def index_cmd(texts, output, model_path, method, unit, sif_a, counts_file, lowercase, ann, ann_m,
+              ef_construction, threads, quiet, force, as_json):
+    """Build a searchable collection of the lines of TEXTS (- for stdin).
+
+    The index folder holds the texts, their unit vectors, how they were embedded and the
+    model's identity: 'wordvec search' embeds a query the same way, with the same model.
+
+    \b
+    Examples:
+      wordvec index paragraphs.txt -o paragraphs.idx
+      wordvec index paragraphs.txt --ann -o paragraphs.idx      # + an HNSW graph
+    """
+    from .search import build_index
+    if method == "sif" and unit:
+        raise WordvecError("--unit is an option of --method mean")
+    inputs = [model_path, texts] + ([counts_file] if counts_file else [])
+    _check_outputs([(output, "index")], inputs, force)
+    if texts != "-" and not os.path.isfile(texts):
+        raise WordvecError(f"no such file of texts: {texts!r}")
+    vectors = _load(model_path)
+    from . import progress
+    b = progress.bar(not quiet, None, "indexing", unit=" texts")
+    ok = False
+    try:
+        index, encoder = build_index(vectors, texts, output, method=method, unit=unit, sif_a=sif_a,
+                                     lowercase=lowercase, counts=counts_file, model_path=model_path,
+                                     ann=ann, ann_params={"M": ann_m, "ef_construction": ef_construction},
+                                     threads=threads, force=force, inputs=inputs,
+                                     progress=b.update if b is not None else None)
+        ok = True
+    finally:
+        progress.close(b, ok)
+    h = index.header
+    if as_json:
+        click.echo(json.dumps({"output": output, "rows": h["rows"], "dim": h["dim"], "method": method,
+                               "empty": h["empty"], "embed_seconds": h["embed_seconds"],
+                               "ann": h["ann"]}))
+        return
+    line = (f"{h['rows']:,} texts indexed ({method}, {h['dim']} dims) in {h['embed_seconds']:.1f} s")
+    if h["ann"]:
+        line += f"; HNSW graph built in {h['ann']['build_seconds']:.1f} s"
+    click.echo(f"{line}; saved to {output}")
+    if h["empty"]:
+        click.echo(f"{h['empty']:,} line{'s' if h['empty'] != 1 else ''} had no word with a vector "
+                   "(never returned by search)", err=True)
+
+
+@cli.command()
+@click.argument("index_path", metavar="INDEX", type=click.Path())
+@click.argument("queries", nargs=-1)
+@click.option("-n", "topn", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many texts to print per query.")
+@click.option("-m", "--model", "model_path", type=click.Path(),
+              help="The model the index was built with. [default: the path recorded in the index]")
+@click.option("--queries", "queries_file", type=click.Path(allow_dash=True),
+              help="A file of queries, one a line (- for stdin).")
+@click.option("--ann", is_flag=True, help="Search the approximate (HNSW) index instead of every text.")
+@click.option("--ef", type=click.IntRange(1, 100_000), help="HNSW: candidate list size per query "
+              "(more: slower, closer to exact). [default: the index's, 100]")
+@json_option
+def search(index_path, queries, topn, model_path, queries_file, ann, ef, as_json):
+    """Print the texts of INDEX nearest to each query, with cosine scores.
+
+    \b
+    Examples:
+      wordvec search paragraphs.idx "the ship sailed at dawn"
+      wordvec search paragraphs.idx --queries questions.txt -n 3 --json
+    """
+    from .search import Index
+    from .sentences import iter_text_lines
+    queries = list(queries)
+    if queries_file:
+        queries += list(iter_text_lines(queries_file))
+    if not queries:
+        raise WordvecError("no query: give QUERY text or --queries FILE")
+    index = Index.open(index_path)
+    path = model_path or index.header["model"]["path"]
+    if not path:
+        raise WordvecError("the index does not record its model's path (built from stdin?): "
+                           "pass it with -m")
+    vectors = _load(path)
+    encoder = index.encoder(vectors)
+    Q = encoder.transform(queries)
+    found = index.search_vectors(Q, topn, ann=ann, ef=ef)
+    missing = set(encoder.empty)
+    results = []
+    for j, (rows, scores) in enumerate(found):
+        hits = [{"line": int(r) + 1, "score": round(float(sc), 6), "text": index.text(int(r))}
+                for r, sc in zip(rows, scores)]
+        results.append({"query": queries[j], "known_words": j not in missing, "hits": hits})
+    if as_json:
+        click.echo(json.dumps(results if len(results) > 1 else results[0], ensure_ascii=False))
+        return
+    width = shutil.get_terminal_size((100, 20)).columns
+    for k, r in enumerate(results):
+        if len(results) > 1:
+            click.echo(("" if k == 0 else "\n") + f"query: {r['query']}")
+        if not r["known_words"]:
+            click.echo("  (no word of this query has a vector: no results)")
+            continue
+        for h in r["hits"]:
+            lead = f"{h['score']:.4f}  {h['line']:>8}  "
+            text = h["text"]
+            room = max(20, width - len(lead))
+            click.echo(lead + (text if len(text) <= room else text[:room - 1] + "…"))
 
 
 def _declared_order(header):

@@ -129,8 +129,9 @@ def _exchange(a, b):
 
 def _replaceable(path, force, kind="model"):
     if os.path.isdir(path) and not os.path.islink(path):
-        ours = outputs.is_projector_folder if kind == "projector" else outputs.is_model_folder
-        return ours(path) or not os.listdir(path)
+        if kind in outputs.FOLDER_FILES:
+            return outputs.is_recorded_folder(path, kind) or not os.listdir(path)
+        return outputs.is_model_folder(path) or not os.listdir(path)
     return force and kind == "model" and os.path.isfile(path)
 
 

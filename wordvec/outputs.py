@@ -10,9 +10,11 @@ An output path may be:
   wrote and that is unchanged since (wordvec records the device, inode, size and modification
   time of every file it writes in ``$XDG_STATE_HOME/wordvec/written.tsv``, by default
   ``~/.local/state/wordvec``);
-  ``projector``: an empty folder, or a folder holding nothing but the Embedding Projector files
-  (:data:`PROJECTOR_FILES`) that wordvec wrote, unchanged since (the same record);
-- with ``force``, any other regular file (never a folder; never for ``projector``, a folder).
+  ``projector`` and ``index``: an empty folder, or a folder holding nothing but the Embedding
+  Projector files (:data:`PROJECTOR_FILES`), or the search index files (:data:`INDEX_FILES`),
+  that wordvec wrote, unchanged since (the same record); ``embeddings``: a text-vectors ``.npy``
+  file or its ``.json`` description that wordvec wrote, unchanged since;
+- with ``force``, any other regular file (never a folder; never for ``projector`` or ``index``, folders).
 
 Never: a folder that is not a wordvec output of the kind, an input of the same command (for an
 input ``ARCHIVE:MEMBER``, the zip archive), a folder holding an input or a path inside an input
@@ -28,12 +30,16 @@ from .archives import split_member
 from .errors import WordvecError
 
 KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases", "image",
-         "classes")
+         "classes", "embeddings", "index")
 _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab": "a vocabulary file",
-               "cooccur": "a co-occurrence file", "projector": "an Embedding Projector folder",
+               "cooccur": "a co-occurrence file", "projector": "an Embedding Projector export",
                "corpus": "a phrased corpus", "phrases": "a phrases file", "image": "an image",
-               "classes": "a classes file"}
+               "classes": "a classes file", "embeddings": "a text-vectors file",
+               "index": "a search index"}
 PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv")
+INDEX_FILES = ("index.json", "vectors.npy", "codes.npy", "scales.npy", "errors.npy", "texts.txt",
+               "offsets.npy", "counts.npy", "ann.bin")
+FOLDER_FILES = {"projector": PROJECTOR_FILES, "index": INDEX_FILES}  # folders of recorded files
 _REGISTRY_MAX_BYTES = 1 << 20
 
 
@@ -71,18 +77,18 @@ def check_output(path, kind, inputs=(), force=False):
         if kind == "model":
             raise WordvecError(f"{shown!r} is a folder that is not a wordvec model "
                                f"({_why_not_model(target)}): not replacing it; choose another output path")
-        if kind == "projector" and (is_projector_folder(target) or _is_empty_dir(target)):
+        if kind in FOLDER_FILES and (is_recorded_folder(target, kind) or _is_empty_dir(target)):
             return target
-        if kind == "projector":
-            raise WordvecError(f"{shown!r} is a folder that is not an Embedding Projector export "
-                               f"written by wordvec ({_why_not_projector(target)}): not replacing it, "
-                               "--force or not; choose another output path")
+        if kind in FOLDER_FILES:
+            raise WordvecError(f"{shown!r} is a folder that is not {_KIND_NAMES[kind]} "
+                               f"written by wordvec ({_why_not_recorded(target, kind)}): not replacing "
+                               "it, --force or not; choose another output path")
         raise WordvecError(f"{shown!r} is a folder: not replacing it with {_KIND_NAMES[kind]}; "
                            "choose another output path")
     if not os.path.isfile(target):
         raise WordvecError(f"{shown!r} exists and is not a regular file: not replacing it")
-    if kind == "projector":
-        raise WordvecError(f"{shown!r} exists and is a file, not a folder (a projector export is a "
+    if kind in FOLDER_FILES:
+        raise WordvecError(f"{shown!r} exists and is a file, not a folder ({_KIND_NAMES[kind]} is a "
                            "folder): not replacing it, --force or not; choose another output path")
     if kind != "model" and written_by_wordvec(target, kind):
         return target
@@ -179,29 +185,35 @@ def _why_not_model(path):
     return f"it also holds {extra[0]!r}" if extra else "unreadable"
 
 
-def is_projector_folder(path):
-    """True if ``path`` is a folder holding only Embedding Projector files (:data:`PROJECTOR_FILES`)
+def is_recorded_folder(path, kind):
+    """True if ``path`` is a folder holding only files of a folder ``kind`` (:data:`FOLDER_FILES`)
     that wordvec wrote and nobody changed since."""
     try:
         entries = os.listdir(path)
     except OSError:
         return False
     return bool(entries) and all(
-        e in PROJECTOR_FILES and not os.path.islink(os.path.join(path, e))
-        and os.path.isfile(os.path.join(path, e)) and written_by_wordvec(os.path.join(path, e), "projector")
+        e in FOLDER_FILES[kind] and not os.path.islink(os.path.join(path, e))
+        and os.path.isfile(os.path.join(path, e)) and written_by_wordvec(os.path.join(path, e), kind)
         for e in entries)
 
 
-def _why_not_projector(path):
+def is_projector_folder(path):
+    """True if ``path`` is a folder holding only Embedding Projector files (:data:`PROJECTOR_FILES`)
+    that wordvec wrote and nobody changed since."""
+    return is_recorded_folder(path, "projector")
+
+
+def _why_not_recorded(path, kind):
     try:
         entries = sorted(os.listdir(path))
     except OSError as e:
         return str(e)
-    extra = [e for e in entries if e not in PROJECTOR_FILES or os.path.islink(os.path.join(path, e))
+    extra = [e for e in entries if e not in FOLDER_FILES[kind] or os.path.islink(os.path.join(path, e))
              or not os.path.isfile(os.path.join(path, e))]
     if extra:
         return f"it holds {extra[0]!r}"
-    changed = [e for e in entries if not written_by_wordvec(os.path.join(path, e), "projector")]
+    changed = [e for e in entries if not written_by_wordvec(os.path.join(path, e), kind)]
     return f"{changed[0]!r} was not written by wordvec or was changed since" if changed else "unreadable"
 
 

@@ -449,6 +449,11 @@ def _draw(points, coords, group_of, names, heads, info, method, size, dpi, title
             for text in legend.get_texts():
                 text.set_parse_math(False)
         fig.canvas.draw()  # the layout: then frozen, so label places stay where they were put
+        whole = ax.get_title()
+        for _ in range(3):  # (the new layout can narrow the axes a little: wrap again)
+            if not _wrap_title(ax, whole):
+                break
+            fig.canvas.draw()  # room for the title's lines
         fig.set_layout_engine("none")
         avoid = np.concatenate([np.linspace(coords[index[s]], coords[index[e]], 24)[1:-1]
                                 for s, e in arrows]) if arrows else None
@@ -462,6 +467,45 @@ def _draw(points, coords, group_of, names, heads, info, method, size, dpi, title
     fig.wordvec_method = method
     fig.wordvec_notes = _notes(caught)
     return fig
+
+
+def _wrap_title(ax, text):
+    """Set the title to ``text`` broken into lines no wider than the axes (at "; " between its
+    parts if it can, else between words), so that a long title is neither cut off at the
+    figure's edges nor drawn over the legend beside the axes. Returns whether the title changed."""
+    title = ax.title
+    shown = title.get_text()
+    renderer = ax.figure.canvas.get_renderer()
+    room = ax.get_window_extent(renderer).width
+    wrapped = shown
+
+    def width(s):
+        title.set_text(s)
+        return title.get_window_extent(renderer).width
+
+    try:
+        if not text or width(text) <= room:
+            wrapped = text
+            return wrapped != shown
+        lines = []
+        parts = text.split("; ")
+        for part in [p + ";" for p in parts[:-1]] + parts[-1:]:
+            if lines and width(f"{lines[-1]} {part}") <= room:
+                lines[-1] = f"{lines[-1]} {part}"
+                continue
+            words = part.split(" ")
+            line = words[0]
+            for w in words[1:]:
+                if width(f"{line} {w}") <= room:
+                    line = f"{line} {w}"
+                else:
+                    lines.append(line)
+                    line = w
+            lines.append(line)
+        wrapped = "\n".join(lines)
+        return wrapped != shown
+    finally:
+        title.set_text(wrapped)
 
 
 def _notes(caught):
