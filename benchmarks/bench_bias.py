@@ -26,6 +26,11 @@ test of ``wordvec bias weat --list`` is run on it by
   (``--wefe-iterations``, right-sided). WEFE's "permutations" are ``rng.choice(pool, size=n)``:
   n words drawn *with replacement* from X u Y (numpy's default), not partitions, unseeded.
 
+WEFE 1.0.1 pins ``numpy<=1.26.4`` and ``scipy<1.13``, so ``pip install wefe`` would downgrade
+both; it is installed beside wordvec's own versions with ``pip install --no-deps wefe pandas
+plotly semantic-version requests`` (its WEAT runs unchanged on NumPy 2), and is not in the
+``bench`` extra.
+
 All three look the words up in the same vocabulary; the used-word counts are compared. Times
 are in-process, after a warm-up call of each (Numba's cached kernel loaded, imports done), the
 fastest of ``--runs``; model loading is not timed. wordvec's time includes its p-value; WEFE's
