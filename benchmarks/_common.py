@@ -145,7 +145,7 @@ def shown(path):
 DISTRIBUTIONS = {"numpy": "numpy", "numba": "numba", "scipy": "scipy", "gensim": "gensim",
                  "fasttext": ("fasttext-wheel", "fasttext"), "scikit-learn": "scikit-learn",
                  "matplotlib": "matplotlib", "opentsne": "openTSNE", "umap": "umap-learn",
-                 "adjusttext": "adjustText"}
+                 "adjusttext": "adjustText", "wefe": "wefe"}
 
 _VERSIONS = r"""
 import importlib.metadata as md

@@ -50,14 +50,22 @@ def test_datasets_are_inside_the_package():
         assert _inside_package(dataset_path(name))
 
 
+def _glob_match(path, pattern):
+    """setuptools' package_data glob: ``*`` never crosses a ``/`` (unlike fnmatch's)."""
+    parts, pattern_parts = path.split("/"), pattern.split("/")
+    return len(parts) == len(pattern_parts) and all(
+        fnmatch.fnmatchcase(a, b) for a, b in zip(parts, pattern_parts))
+
+
 def test_setup_cfg_ships_every_data_file():
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(ROOT, "setup.cfg"), encoding="utf-8")
     patterns = [p.strip() for p in cfg["options.package_data"]["wordvec"].split(",")]
     data = os.path.join(PACKAGE, "data")
-    files = sorted(f for f in os.listdir(data) if not f.startswith("."))
+    files = sorted(os.path.relpath(os.path.join(root, f), data).replace(os.sep, "/")
+                   for root, _, names in os.walk(data) for f in names if not f.startswith("."))
     assert os.path.basename(resources.bundled_corpus()) in files
-    unshipped = [f for f in files if not any(fnmatch.fnmatch("data/" + f, p) for p in patterns)]
+    unshipped = [f for f in files if not any(_glob_match("data/" + f, p) for p in patterns)]
     assert not unshipped, f"wordvec/data files missing from setup.cfg package_data: {unshipped}"
 
 

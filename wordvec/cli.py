@@ -863,6 +863,202 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
 
 
 # ---------------------------------------------------------------------------------------------
+# bias
+# ---------------------------------------------------------------------------------------------
+@cli.group(name="bias", cls=_Group)
+def bias_group():
+    """Measure associations in word vectors: WEAT and directions from word pairs.
+
+    \b
+    Examples:
+      wordvec bias weat --test career-family          # a bundled test of Caliskan et al. 2017
+      wordvec bias weat --list
+      wordvec bias weat --targets X.txt Y.txt --attributes A.txt B.txt --json
+      wordvec bias direction he she --words occupations
+      wordvec bias direction he she man woman his her --top 20000 -n 30
+    """
+
+
+def _preview(words, limit=12):
+    more = len(words) - limit
+    return " ".join(words[:limit]) + (f" ... (+{more:,})" if more > 0 else "")
+
+
+@bias_group.command(name="weat")
+@click.option("--test", "test_name", metavar="NAME",
+              help="A bundled test (see --list), e.g. career-family: works offline.")
+@click.option("--targets", nargs=2, type=click.Path(), metavar="X Y",
+              help="Two target word lists (one word a line; # starts a comment).")
+@click.option("--attributes", nargs=2, type=click.Path(), metavar="A B",
+              help="Two attribute word lists.")
+@click.option("--list", "list_tests", is_flag=True, help="List the bundled tests and exit.")
+@model_option
+@click.option("--permutations", default=100_000, show_default=True, type=Count, metavar="N",
+              help="Random partitions drawn for the p-value when there are more than "
+                   "--exact-limit partitions (otherwise all are enumerated).")
+@click.option("--exact-limit", default=1_000_000, show_default=True, type=click.IntRange(min=0),
+              metavar="N", help="Enumerate all partitions when there are at most N of them.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**63 - 1),
+              help="Random seed of the sampled partitions.")
+@json_option
+def bias_weat(test_name, targets, attributes, list_tests, model_path, permutations, exact_limit,
+              seed, as_json):
+    """Word Embedding Association Test (Caliskan, Bryson & Narayanan 2017).
+
+    s(w) = mean cosine of w with the words of A minus that with B. Effect size: the mean s
+    of X minus that of Y, over the standard deviation of s on X and Y together (population,
+    ddof 0). p-value, one-sided: the share of the partitions of X+Y into sets of the sizes of
+    X and Y whose statistic (sum of s over X minus over Y) is >= the observed one; exact when
+    there are at most --exact-limit partitions, else --permutations random ones,
+    (1 + hits) / (1 + N). Words missing from the model are listed and left out (a word found
+    only lowercased is used lowercased); each list needs at least 2 words left. fastText
+    models build vectors for unseen words.
+
+    \b
+    Examples:
+      wordvec bias weat --test career-family
+      wordvec bias weat --test flowers-insects --permutations 1000000 --seed 7
+      wordvec bias weat --targets math.txt arts.txt --attributes male.txt female.txt --json
+    """
+    from . import bias
+    if list_tests:
+        rows = bias.tests_table()
+        if as_json:
+            click.echo(json.dumps(rows))
+            return
+        click.echo(f"{'test':<24} {'WEAT':>4}  {'targets X / Y':<34} {'attributes A / B':<30} words")
+        for r in rows:
+            x, y, a, b = r["sizes"]
+            click.echo(f"{r['name']:<24} {r['weat']:>4}  {' / '.join(r['targets']):<34} "
+                       f"{' / '.join(r['attributes']):<30} {x}+{y} x {a}+{b}")
+        return
+    if test_name and (targets or attributes):
+        raise WordvecError("give --test NAME or --targets X Y --attributes A B, not both")
+    if not test_name and not (targets and attributes):
+        raise WordvecError("name a test (--test NAME, see --list) or the lists: "
+                           "--targets X Y --attributes A B")
+    if test_name and test_name not in bias.WEAT_TESTS:
+        raise WordvecError(f"unknown WEAT test {test_name!r}: use one of "
+                           f"{', '.join(bias.WEAT_TESTS)}")
+    options = {"permutations": permutations, "seed": seed, "exact_limit": exact_limit}
+    if test_name:
+        vectors = _load(model_path)
+        result = bias.weat_test(vectors, test_name, **options)
+    else:
+        paths = list(targets) + list(attributes)
+        lists = [bias.read_word_list(p, what) for p, what in
+                 zip(paths, ("--targets", "--targets", "--attributes", "--attributes"))]
+        vectors = _load(model_path)
+        result = bias.weat(vectors, lists[:2], lists[2:], names=[bias.list_name(p) for p in paths],
+                           **options)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    _print_weat(result, bias)
+
+
+def _print_weat(r, bias):
+    t = bias.WEAT_TESTS.get(r.test)
+    X, Y = r.targets
+    A, B = r.attributes
+    head = f"WEAT {r.test} (Caliskan et al. 2017, WEAT {t.number})" if t else "WEAT"
+    click.echo(f"{head}: {X.name} vs {Y.name}, {A.name} vs {B.name}")
+    click.echo(f"  {'list':<22} {'words':>5} {'used':>5}  missing from the model")
+    for role, ws in zip("XYAB", (X, Y, A, B)):
+        click.echo(f"  {role} {ws.name:<20} {len(ws.given):>5} {len(ws.words):>5}  "
+                   f"{_preview(ws.missing) if ws.missing else '-'}")
+    d = "undefined (s is the same for every target word)" if math.isnan(r.effect_size) \
+        else f"{r.effect_size:+.4f}"
+    click.echo(f"effect size  {d}  (mean s(X) - mean s(Y), over the std of s on X and Y, ddof 0)")
+    click.echo(f"statistic    {r.statistic:+.4f}  (sum s(X) - sum s(Y))")
+    p = r.p
+    if p.method == "exact":
+        how = (f"exact: {p.hits:,} of all {p.partitions:,} partitions of X+Y into {len(X.words)} "
+               f"and {len(Y.words)} words have a statistic >= the observed")
+    else:
+        how = (f"sampled: {p.hits:,} of {p.partitions:,} random partitions (seed {p.seed}) have "
+               f"a statistic >= the observed; (1 + {p.hits:,}) / (1 + {p.partitions:,})")
+    click.echo(f"p-value      {p.p:.4g}  (one-sided, {how})")
+    lowered = [w for ws in (X, Y, A, B) for w in ws.lowercased]
+    if lowered:
+        click.echo(f"note: used lowercased: {_preview(lowered)}")
+    built = [w for ws in (X, Y, A, B) for w in ws.subword]
+    if built:
+        click.echo(f"note: not in the vocabulary, vectors built from character n-grams "
+                   f"(fastText): {_preview(built)}")
+
+
+@bias_group.command(name="direction")
+@click.argument("pairs", nargs=-1, required=True, metavar="A1 B1 [A2 B2 ...]")
+@model_option
+@click.option("--words", "words_file", metavar="FILE",
+              help="Project the words of FILE (one a line; # starts a comment); "
+                   "'occupations' is a bundled list of 104 occupation words.")
+@click.option("--top", type=Count, metavar="N",
+              help="Project the N most frequent words of the model. [default: 10000, "
+                   "without --words]")
+@click.option("-n", "--topn", default=20, show_default=True, type=Count,
+              help="How many words to show on each side (--json lists all).")
+@json_option
+def bias_direction(pairs, model_path, words_file, top, topn, as_json):
+    """Project words on a direction defined by word pairs (Bolukbasi et al. 2016).
+
+    One pair (he she): the normalised difference of the two unit vectors. Several pairs:
+    the first principal component of the pair-centred vectors, signed so that A1 is on the
+    positive side, with the share of the pairs' variance it explains. A word's projection is
+    the cosine of its vector with the direction; the pair words are left out of the ranking.
+
+    \b
+    Examples:
+      wordvec bias direction he she --words occupations
+      wordvec bias direction he she man woman his her himself herself --top 20000
+      wordvec bias direction good bad --words adjectives.txt --json
+    """
+    from . import bias
+    pair_list = bias.split_pairs(pairs)
+    if words_file and top:
+        raise WordvecError("project either the words of --words FILE or the --top N words, "
+                           "not both")
+    words = None
+    if words_file:
+        words = bias.read_word_list(bias.word_list_path(words_file), "--words")
+    vectors = _load(model_path)
+    result = bias.direction(vectors, pair_list, words=words, top=top or bias.DEFAULT_TOP,
+                            source=None if not words_file else
+                            f"{len(words):,} words of {bias.list_name(words_file)}")
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    if len(result.pairs) == 1:
+        a, b = result.pairs[0]
+        click.echo(f"direction {a} - {b}: the normalised difference of their unit vectors")
+    else:
+        shown = ", ".join(f"{a}-{b}" for a, b in result.pairs)
+        click.echo(f"direction: first principal component of {len(result.pairs)} pairs ({shown}), "
+                   f"{result.explained:.1%} of their variance")
+    click.echo(f"projection: cosine with the direction, of {len(result.words):,} words "
+               f"({result.source}); {result.pairs[0][0]} side positive")
+    if result.excluded:
+        click.echo(f"left out (pair words): {' '.join(result.excluded)}")
+    if result.missing:
+        click.echo(f"missing from the model: {len(result.missing):,} words: "
+                   f"{_preview(result.missing)}")
+    if result.lowercased:
+        click.echo(f"note: used lowercased: {_preview(result.lowercased)}")
+    if result.subword:
+        click.echo(f"note: not in the vocabulary, vectors built from character n-grams "
+                   f"(fastText): {_preview(result.subword)}")
+    pos, neg = result.positive(topn), result.negative(topn)
+    a, b = result.pairs[0]
+    click.echo()
+    click.echo(f"{'':>5} {(a + ' side'):<24} {'':>8}   {'':>5} {b} side")
+    for i in range(max(len(pos), len(neg))):
+        left = f"{i + 1:>4}. {pos[i][0]:<24} {pos[i][1]:+.4f}" if i < len(pos) else " " * 39
+        right = f"{i + 1:>4}. {neg[i][0]:<24} {neg[i][1]:+.4f}" if i < len(neg) else ""
+        click.echo(f"{left}   {right}".rstrip())
+
+
+# ---------------------------------------------------------------------------------------------
 # evaluation
 # ---------------------------------------------------------------------------------------------
 @cli.group(name="eval", cls=_Group)
