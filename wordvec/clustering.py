@@ -49,7 +49,6 @@ from .rng import next_below, next_u53, seed_state
 DEFAULT_ITERS = 20
 BLOCK_ELEMENTS = 1 << 22  # similarities held at once (rows x k, float32): 16 MB
 _SEED_BLOCK = 1024  # rows per partial sum of the seeding (fixed, so draws ignore the thread count)
-_COLUMNS = 8  # columns per task of the class sums
 MAX_CLASS = 2**31 - 1
 
 
@@ -255,23 +254,33 @@ def kmeans_plus_plus(U, k, seed, trials=None, parallel=None):
 
 @njit(cache=True, nogil=True, fastmath=True, parallel=True)
 def _class_sums(X, inv, labels, sums):
-    """sums[c] = sum of the unit vectors X[i] * inv[i] of class c, in float64. Split over groups
-    of columns, each adding every word in order: the same bits whatever the thread count."""
+    """sums[c] = sum of the unit vectors X[i] * inv[i] of class c, in float64. The rows are put
+    in class order first (a counting sort, stable), then each class is added up by one thread,
+    its words in row order: one pass over X, and the same bits whatever the thread count."""
     n, d = X.shape
-    groups = (d + _COLUMNS - 1) // _COLUMNS
-    for g in prange(groups):
-        lo = g * _COLUMNS
-        hi = min(d, lo + _COLUMNS)
-        for c in range(sums.shape[0]):
-            for t in range(lo, hi):
-                sums[c, t] = 0.0
-        for i in range(n):
+    k = sums.shape[0]
+    start = np.zeros(k + 1, dtype=np.int64)
+    for i in range(n):
+        start[labels[i] + 1] += 1
+    for c in range(k):
+        start[c + 1] += start[c]
+    order = np.empty(n, dtype=np.int64)
+    fill = start[:k].copy()
+    for i in range(n):
+        c = labels[i]
+        order[fill[c]] = i
+        fill[c] += 1
+    for c in prange(k):
+        row = sums[c]
+        for t in range(d):
+            row[t] = 0.0
+        for j in range(start[c], start[c + 1]):
+            i = order[j]
             w = inv[i]
             if w == 0.0:
                 continue
             x = X[i]
-            row = sums[labels[i]]
-            for t in range(lo, hi):
+            for t in range(d):
                 row[t] += np.float64(x[t]) * w
 
 
