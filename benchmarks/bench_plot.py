@@ -38,14 +38,19 @@ with its label placement, without it (each label right of its point) and with ad
 (``adjust_text`` at its defaults over the unplaced labels): pairs of overlapping labels and
 labels over a point other than their own (from the renderer's bounding boxes), labels partly
 outside the axes, and the placement's time.
+
+Every timed child holds ``/tmp/wordvec-bench.lock`` (``flock``), so it never overlaps another
+benchmark's timed run on this machine.
 """
 
 import argparse
+import fcntl
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -128,8 +133,20 @@ def main(model, n, how):
     return out
 """
 
+LOCK = "/tmp/wordvec-bench.lock"
 METHODS = ["pca", "sklearn", "sklearn-random", "opentsne", "opentsne-fft", "opentsne-1000", "umap", "wordvec-tsne"]
 K = 10
+
+
+@contextmanager
+def bench_lock():
+    """Timed sections never overlap other benchmarks on this machine."""
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def make_model(args):
@@ -137,8 +154,9 @@ def make_model(args):
     path = os.path.join(tempfile.gettempdir(), "wordvec-bench", f"plot-sg-{args.tokens}")
     if not os.path.exists(path):
         print(f"training {shown(path)} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "wordvec.cli", "train", corpus, "-o", path, "-q",
-                        "--threads", str(args.threads)], check=True, cwd=REPO)
+        with bench_lock():  # not timed, but it would slow another benchmark's timed run
+            subprocess.run([sys.executable, "-m", "wordvec.cli", "train", corpus, "-o", path,
+                            "-q", "--threads", str(args.threads)], check=True, cwd=REPO)
     return path, corpus
 
 
@@ -176,9 +194,10 @@ def projections(args, model):
         order = args.methods[r % len(args.methods):] + args.methods[:r % len(args.methods)]
         for n in ([warm] if r == 0 else args.sizes):
             for m in order:
-                t0 = time.perf_counter()
-                out = run_json(PROJECT, model, n, m, args.seed, args.threads, env=threads_env)
-                out["process"] = time.perf_counter() - t0
+                with bench_lock():
+                    t0 = time.perf_counter()
+                    out = run_json(PROJECT, model, n, m, args.seed, args.threads, env=threads_env)
+                    out["process"] = time.perf_counter() - t0
                 print(f"  round {r}: {m} {n} words: {out['seconds']:.2f} s", file=sys.stderr)
                 if r:
                     results[(m, n)].append(out)
@@ -208,7 +227,8 @@ def labels(args, model):
     rows = []
     for n in args.labels:
         for how in hows:
-            out = run_json(LABELS, model, n, how)
+            with bench_lock():
+                out = run_json(LABELS, model, n, how)
             rows.append([f"{n:,}", how, f"{out['seconds']:.2f}", f"{out['overlapping_pairs']:,}",
                          f"{out['labels_over_points']:,}", f"{out['outside']:,}",
                          f"{out['leaders']:,}"])
