@@ -1,6 +1,8 @@
 """The command line end to end through click's CliRunner: queries, files, and bad input."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -215,3 +217,14 @@ def test_train_bad_parameters(tmp_path, args, message):
     r = run("train", corpus, "-o", tmp_path / "out", "--quiet", *args)
     one_line_error(r, message)
     assert not (tmp_path / "out").exists()
+
+
+def test_python_dash_m_runs_the_command(tmp_path):
+    """``python -m wordvec`` is the ``wordvec`` command: same usage, same one-line errors."""
+    ok = subprocess.run([sys.executable, "-m", "wordvec", "--help"], capture_output=True, text=True,
+                        cwd=tmp_path)
+    assert ok.returncode == 0 and ok.stdout.startswith("Usage: wordvec ")
+    bad = subprocess.run([sys.executable, "-m", "wordvec", "similar", "gold", "-m", str(tmp_path / "none")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().startswith("Error: no model at") and "Traceback" not in bad.stderr
