@@ -156,7 +156,8 @@ def make_model(args):
         print(f"training {shown(path)} ...", file=sys.stderr)
         with bench_lock():  # not timed, but it would slow another benchmark's timed run
             subprocess.run([sys.executable, "-m", "wordvec.cli", "train", corpus, "-o", path,
-                            "-q", "--threads", str(args.threads)], check=True, cwd=REPO)
+                            "-q", "--threads", str(args.threads)], check=True, cwd=REPO,
+                           stdout=sys.stderr)  # its summary names the temp folder: not the write-up
     return path, corpus
 
 
