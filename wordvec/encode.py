@@ -83,16 +83,20 @@ class _Scan:
     def feed_files(self, paths, lowercase=False):
         """Scan text files chunk by chunk (a line is a sentence, cut at the maximum length)."""
         for path in expand_paths(paths):
-            carry = ""  # a token cut by the chunk boundary
-            pending = 0  # tokens of the current line seen in earlier chunks
-            for chunk in iter_chunks(path, CHUNK_CHARS):
-                chunk = carry + chunk
-                cut = len(chunk)
-                if not chunk[-1].isspace():
-                    cut = max(chunk.rfind(" "), chunk.rfind("\n"), chunk.rfind("\t"), chunk.rfind("\r")) + 1
-                carry = chunk[cut:]
-                pending = self._scan_text(chunk[:cut], pending, lowercase)
-            self._scan_text(carry + "\n", pending, lowercase)  # the file ends the last line
+            self.feed_chunks(iter_chunks(path, CHUNK_CHARS), lowercase)
+
+    def feed_chunks(self, chunks, lowercase=False):
+        """Scan one file given as its decoded text chunks (:func:`wordvec.corpus.iter_chunks`)."""
+        carry = ""  # a token cut by the chunk boundary
+        pending = 0  # tokens of the current line seen in earlier chunks
+        for chunk in chunks:
+            chunk = carry + chunk
+            cut = len(chunk)
+            if not chunk[-1].isspace():
+                cut = max(chunk.rfind(" "), chunk.rfind("\n"), chunk.rfind("\t"), chunk.rfind("\r")) + 1
+            carry = chunk[cut:]
+            pending = self._scan_text(chunk[:cut], pending, lowercase)
+        self._scan_text(carry + "\n", pending, lowercase)  # the file ends the last line
 
     def _scan_text(self, text, pending, lowercase):
         if lowercase:
