@@ -573,6 +573,41 @@ def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring
                + (f"; phrases saved to {save_path}" if save_path and not apply_path else ""), err=True)
 
 
+def cluster_options(f):
+    """``--cluster ADDRESS`` and ``--workers N`` (see :mod:`wordvec.distributed`)."""
+    f = click.option("--workers", type=Count, metavar="N",
+                     help="With --cluster local: how many worker processes. [default: one a core]")(f)
+    return click.option(
+        "--cluster", metavar="ADDRESS",
+        help="Count on a Dask cluster, a task per file: 'local' (worker processes on this "
+             "machine) or a scheduler's address (tcp://host:8786). CORPUS may then also hold "
+             "quoted globs and fsspec URLs (s3://bucket/part-*.gz); every worker must be able "
+             "to read every file. Needs pip install 'wordvec[dask]'.")(f)
+
+
+def _local_inputs(corpus, cluster):
+    """The inputs an output must not overwrite: the corpus, URLs as local paths where they are
+    (``file://``), globs expanded (with --cluster)."""
+    if cluster is None:
+        return list(corpus)
+    import glob
+
+    from .distributed import is_url, local_path
+    out = []
+    for c in corpus:
+        if is_url(c):
+            c = local_path(c)
+            if c is None:
+                continue
+        out.extend(sorted(glob.glob(c)) if not os.path.exists(c) and glob.has_magic(c) else [c])
+    return out
+
+
+def _no_workers_without_cluster(workers):
+    if workers is not None:
+        raise WordvecError("--workers is the size of a --cluster local: add --cluster local")
+
+
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
@@ -583,20 +618,28 @@ def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
               help="How many of the most frequent words to show.")
 @json_option
-def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json):
+@cluster_options
+def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json, cluster, workers):
     """Count the words of CORPUS: vocabulary size, tokens, most frequent words.
 
     \b
     Example:
       wordvec vocab corpus.txt --min-count 5 -o vocab.txt
+      wordvec vocab 'shards/part-*.txt.gz' --cluster tcp://scheduler:8786 -o vocab.txt
     """
     from .encode import count_words
 
     if output is not None:
-        _check_outputs([(output, "vocab")], corpus, force)
-    v = count_words(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase)
+        _check_outputs([(output, "vocab")], _local_inputs(corpus, cluster), force)
+    if cluster is not None:
+        from .distributed import count_words as count_on_cluster
+        v = count_on_cluster(list(corpus), cluster, min_count=min_count, max_vocab=max_vocab,
+                             lowercase=lowercase, workers=workers, progress=True)
+    else:
+        _no_workers_without_cluster(workers)
+        v = count_words(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase)
     if output is not None:
-        v.save(output, force=force, inputs=corpus)
+        v.save(output, force=force, inputs=_local_inputs(corpus, cluster))
     top_words = [(w, int(c)) for w, c in zip(v.words[:top], v.counts[:top])]
     if as_json:
         click.echo(json.dumps({"tokens": v.raw_tokens, "vocab_size": len(v), "vocab_tokens": v.total,
