@@ -265,27 +265,78 @@ def _submit(client, fn, *args, name, **kwargs):
     return client.submit(fn, *args, key=f"wordvec-{name}-{uuid.uuid4().hex[:12]}", **kwargs)
 
 
-def _reduce_tree(client, futures, merge, args, bar, name):
-    """Merge ``futures`` two at a time as they finish (on the workers) -> the root's future.
+def _reduce_groups(client, groups, merge, args, bar, name):
+    """Merge each group's futures two at a time as they finish (on the workers) -> one future
+    per group (its root), in the order of ``groups``.
 
-    Each result is merged with the next one to finish, so a merge never waits for a slow shard
-    it does not need, and the client holds futures only. Errors are raised here.
+    A result is merged with the next one of its group to finish, so a merge never waits for a
+    slow shard it does not need, and the client holds futures only, never results. Errors are
+    raised here.
     """
     distributed = _distributed()
-    done = distributed.as_completed(futures)
-    futures = None  # noqa: F841 - held by `done` only: a merged result may be released
-    waiting = None
+    group_of, waiting = {}, {}
+    done = distributed.as_completed()
+    for g, futures in enumerate(groups):
+        waiting[g] = None
+        for f in futures:
+            group_of[f.key] = g
+            done.add(f)
+    groups = futures = None  # noqa: F841 - held by `done` only: merged inputs may be released
     for fut in done:
         if fut.status == "error":
             fut.result()  # raises the task's error (a WordvecError naming the shard)
         if bar is not None:
             bar.update(1)
-        if waiting is None:
-            waiting = fut
+        g = group_of.pop(fut.key)
+        if waiting[g] is None:
+            waiting[g] = fut
             continue
-        done.add(_submit(client, merge, waiting, fut, *args, name=name))
-        waiting = fut = None
-    return waiting
+        merged = _submit(client, merge, waiting[g], fut, *args, name=f"{name}-{g}")
+        group_of[merged.key] = g
+        done.add(merged)
+        waiting[g] = fut = merged = None
+    return [waiting[g] for g in sorted(waiting)]
+
+
+def vocabulary_of(finished, min_count):
+    """The :class:`~wordvec.vocab.Vocabulary` of :func:`finish_vocabulary`'s result (errors as
+    :func:`wordvec.encode.count_words` raises them)."""
+    from .vocab import Vocabulary
+    joined, counts, tokens, pruned, distinct = finished
+    if tokens == 0:
+        raise WordvecError("the corpus is empty: no words found")
+    if not len(counts):
+        raise WordvecError(
+            f"no word occurs at least min_count={min_count} times in the corpus "
+            f"({tokens:,} tokens, {distinct:,} distinct words); lower --min-count")
+    vocab = Vocabulary(joined.split(SEP), counts)
+    vocab.pruned_words = int(pruned)
+    vocab.raw_tokens = int(tokens)
+    return vocab
+
+
+def _count_vocabulary(client, files, min_count, max_vocab, lowercase, max_sentence_length,
+                      max_words_table, progress):
+    """-> (vocabulary, the future of its packed form on the cluster: a result Dask can compute
+    again if the workers holding it die, unlike data scattered from the client)."""
+    from .encode import MAX_WORDS_TABLE
+    limit = int(max_words_table or MAX_WORDS_TABLE)
+    bar = report.bar(progress, 2 * len(files), "counting words", "task", unit_scale=False)
+    ok = False
+    try:
+        counted = [_submit(client, count_shard, f, lowercase, max_sentence_length, limit,
+                           name=f"count-{i}") for i, f in enumerate(files)]
+        root, = _reduce_groups(client, [counted], merge_tables, (limit,), bar, "merge")
+        counted = None
+        final = _submit(client, finish_vocabulary, root, min_count, max_vocab, name="finish")
+        root = None
+        vocab = vocabulary_of(final.result(), min_count)
+        if bar is not None:
+            bar.update(1)
+        ok = True
+    finally:
+        report.close(bar, ok)
+    return vocab, final
 
 
 def count_words(shards, cluster="local", *, min_count=5, max_vocab=None, lowercase=False,
@@ -297,33 +348,207 @@ def count_words(shards, cluster="local", *, min_count=5, max_vocab=None, lowerca
     :func:`wordvec.encode.count_words` on the same files (see the module's notes on pruning).
     ``cluster``: ``"local"``, a scheduler address, or a ``distributed.Client``.
     """
-    from .encode import MAX_WORDS_TABLE
-    from .vocab import Vocabulary
     files = expand_shards(shards)
-    limit = int(max_words_table or MAX_WORDS_TABLE)
     with connect(cluster, workers=workers, threads_per_worker=threads_per_worker) as client:
-        bar = report.bar(progress, 2 * len(files), "counting words", "task", unit_scale=False)
+        return _count_vocabulary(client, files, min_count, max_vocab, lowercase,
+                                 max_sentence_length, max_words_table, progress)[0]
+
+
+# ---- co-occurrences -------------------------------------------------------------------------
+def row_bounds(counts, blocks, window, symmetric=True):
+    """Cut the rows 0..V (word ids, most frequent first) into at most ``blocks`` contiguous
+    blocks of about equal work: a row's non-zeros are bounded by ``min(V, 2 window count)``
+    (``window count`` asymmetric), and frequent rows are far denser than rare ones."""
+    n = len(counts)
+    blocks = max(1, min(int(blocks), n))
+    est = np.minimum(np.asarray(counts, dtype=np.float64) * window * (2 if symmetric else 1), n)
+    cum = np.cumsum(est)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, blocks) / blocks, side="left") + 1
+    return np.unique(np.concatenate([[0], np.clip(cuts, 1, n), [n]])).astype(np.int64)
+
+
+def cooccur_shard(shard, vocab, bounds, lowercase, max_sentence_length, window, symmetric,
+                  distance_weighting, memory_gb, threads):
+    """Encode one shard with the corpus's vocabulary and count its co-occurrences with the
+    single-machine counter -> its exact integer totals, one int64 CSR per row block."""
+    from .cooccur import count_row_blocks
+    from .encode import OpenedText, encode
+    with open_chunks(shard) as chunks:
+        enc = encode(OpenedText(chunks), vocab=vocab, lowercase=lowercase,
+                     max_sentence_length=max_sentence_length, allow_empty=True)
+    with enc:
+        blocks, _ = count_row_blocks(enc, bounds, window, symmetric, distance_weighting,
+                                     memory_gb, threads, progress=False)
+    return tuple(blocks)
+
+
+def add_blocks(a, b):
+    """The sum of two integer row blocks (int64: exact in any order)."""
+    m = (a + b).tocsr()
+    m.sum_duplicates()
+    return m
+
+
+def finish_block(block, scale):
+    """An integer row block as the float64 values ``wordvec cooccur`` stores (total / scale)."""
+    data = block.data.astype(np.float64) / float(scale)
+    return _csr(data, block.indices.astype(np.int32), block.indptr.astype(np.int64), block.shape)
+
+
+def _csr(data, indices, indptr, shape):
+    import scipy.sparse as sp
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
+
+
+def count_cooccurrence(shards, cluster="local", *, window=10, symmetric=True,
+                       distance_weighting=True, memory_gb=4.0, threads=1, min_count=5,
+                       max_vocab=None, lowercase=False, max_sentence_length=MAX_SENTENCE_LENGTH,
+                       max_words_table=None, row_blocks=None, gather=True, blocks_dir=None,
+                       force=False, inputs=(), workers=None, threads_per_worker=1,
+                       progress=False):
+    """Count word–context co-occurrences of ``shards`` on a Dask cluster.
+
+    First the vocabulary (:func:`count_words`: ``min_count``, ``max_vocab``, ``lowercase``),
+    then one task a shard encodes it with that vocabulary and counts it with the
+    single-machine counter (``window``, ``symmetric``, ``distance_weighting``; ``memory_gb``
+    and ``threads`` are each task's), as exact integers cut into ``row_blocks`` contiguous row
+    blocks (default: two per worker thread). The blocks of a row range are added up two at a
+    time on the workers (int64: exact), so no worker holds more than one shard's counts and
+    one block of the sum; each summed block becomes float64 ``total / scale`` as on one
+    machine. The client fetches the blocks one at a time: with ``blocks_dir`` it writes each
+    into that folder (``block-00000.npz``...: the block's CSR, rows ``lo:hi`` of all columns,
+    with ``vocab.txt`` and a ``blocks.json`` listing them), and with ``gather`` it stacks them
+    into the whole matrix (as much memory as ``wordvec cooccur`` needs for it).
+
+    Returns ``(matrix or None, vocabulary)``: ``matrix`` is the ``csr_matrix`` that
+    :func:`wordvec.cooccur.count_cooccurrence` gives on one machine, bit for bit.
+    """
+    from .cooccur import _weights
+    window = int(window)
+    if window < 1:
+        raise WordvecError(f"window must be at least 1 (got {window})")
+    if not memory_gb or memory_gb <= 0:
+        raise WordvecError(f"memory must be a positive number of GB (got {memory_gb})")
+    if not gather and blocks_dir is None:
+        raise WordvecError("nothing to write: gather the matrix or give a folder for the blocks")
+    _, scale = _weights(window, distance_weighting)
+    params = {"window": window, "symmetric": bool(symmetric),
+              "distance_weighting": bool(distance_weighting)}
+    files = expand_shards(shards)
+    with connect(cluster, workers=workers, threads_per_worker=threads_per_worker) as client:
+        vocab, packed = _count_vocabulary(client, files, min_count, max_vocab, lowercase,
+                                          max_sentence_length, max_words_table, progress)
+        if row_blocks is None:
+            row_blocks = 2 * max(1, sum(client.nthreads().values()))
+        bounds = row_bounds(vocab.counts, row_blocks, window, symmetric)
+        nb = len(bounds) - 1
+        bar = report.bar(progress, 2 * len(files) * nb, "co-occurrences", "task",
+                         unit_scale=False)
         ok = False
         try:
-            counted = [_submit(client, count_shard, f, lowercase, max_sentence_length, limit,
-                               name=f"count-{i}") for i, f in enumerate(files)]
-            root = _reduce_tree(client, counted, merge_tables, (limit,), bar, "merge")
+            shared = _submit(client, vocabulary_of, packed, min_count, name="vocabulary")
+            packed = None
+            # a copy on every worker: a worker lost later costs no recount of the vocabulary
+            # (which Dask would still do, from the shards, if every copy were lost)
+            distributed = _distributed()
+            distributed.wait(shared)
+            if shared.status == "error":
+                shared.result()
+            client.replicate([shared])
+            import operator
+            pieces = [[] for _ in range(nb)]
+            for i, f in enumerate(files):
+                counted = _submit(client, cooccur_shard, f, shared, bounds, lowercase,
+                                  max_sentence_length, window, symmetric, distance_weighting,
+                                  memory_gb, threads, name=f"cooccur-{i}")
+                for b in range(nb):
+                    pieces[b].append(_submit(client, operator.getitem, counted, b,
+                                             name=f"block-{i}-{b}"))
             counted = None
-            final = _submit(client, finish_vocabulary, root, min_count, max_vocab, name="finish")
-            root = None
-            joined, counts, tokens, pruned, distinct = final.result()
-            if bar is not None:
-                bar.update(1)
+            roots = _reduce_groups(client, pieces, add_blocks, (), bar, "add")
+            pieces = None
+            finished = [_submit(client, finish_block, r, scale, name=f"finish-{b}")
+                        for b, r in enumerate(roots)]
+            roots = None
+            matrix = _collect(finished, bounds, vocab, params, gather, blocks_dir, force, inputs,
+                              bar)
             ok = True
         finally:
             report.close(bar, ok)
-    if tokens == 0:
-        raise WordvecError("the corpus is empty: no words found")
-    if not len(counts):
-        raise WordvecError(
-            f"no word occurs at least min_count={min_count} times in the corpus "
-            f"({tokens:,} tokens, {distinct:,} distinct words); lower --min-count")
-    vocab = Vocabulary(joined.split(SEP), counts)
-    vocab.pruned_words = int(pruned)
-    vocab.raw_tokens = int(tokens)
-    return vocab
+    return matrix, vocab
+
+
+def _collect(finished, bounds, vocab, params, gather, blocks_dir, force, inputs, bar):
+    """Fetch the finished blocks one at a time (in row order): write them, stack them."""
+    parts = [] if gather else None
+
+    def blocks():
+        for b, fut in enumerate(finished):
+            block = fut.result()
+            finished[b] = None  # the cluster may drop it now
+            if bar is not None:
+                bar.update(1)
+            if parts is not None:
+                parts.append(block)
+            yield b, block
+
+    if blocks_dir is not None:
+        save_blocks(blocks_dir, blocks(), bounds, vocab, params, force=force, inputs=inputs)
+    else:
+        for _ in blocks():
+            pass
+    if parts is None:
+        return None
+    n = len(vocab)
+    nnz = sum(p.nnz for p in parts)
+    # as wordvec.cooccur._assemble builds it: int32 columns, int32 row pointers below 2**31
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for (lo, hi), p in zip(zip(bounds[:-1], bounds[1:]), parts):
+        indptr[lo + 1:hi + 1] = p.indptr[1:] + indptr[lo]
+    indices = np.concatenate([p.indices for p in parts]).astype(np.int32) if parts else np.zeros(0, np.int32)
+    data = np.concatenate([p.data for p in parts]) if parts else np.zeros(0)
+    parts.clear()
+    return _csr(data, indices, indptr.astype(np.int32 if nnz < 2**31 else np.int64), (n, n))
+
+
+BLOCKS_FORMAT = "wordvec-cooccur-blocks-1"
+
+
+def save_blocks(path, blocks, bounds, vocab, params, *, force=False, inputs=()):
+    """Write ``(index, csr)`` row blocks into the folder ``path`` (new, empty, or one this
+    function wrote; replaced only when every block is written): ``block-00000.npz`` ... (the
+    CSR arrays of rows ``lo:hi``, all columns, float64, and ``rows = [lo, hi]``), ``vocab.txt``
+    and ``blocks.json`` (format, shape, the blocks' files, rows and non-zeros, the counting
+    parameters)."""
+    import json
+
+    from . import outputs
+    from .io_util import atomic_dir
+    from .vocab import check_words
+    check_words(vocab.words, "a co-occurrence vocabulary")
+    target = outputs.resolve(path)
+    kind = "cooccur-blocks"
+    with atomic_dir(path, kind=kind, force=force, inputs=inputs) as tmp:
+        listed = []
+        for b, block in blocks:
+            name = f"block-{b:05d}.npz"
+            lo, hi = int(bounds[b]), int(bounds[b + 1])
+            with open(os.path.join(tmp, name), "wb") as f:
+                np.savez(f, format=np.array(BLOCKS_FORMAT), data=block.data,
+                         indices=block.indices, indptr=block.indptr,
+                         shape=np.array(block.shape, dtype=np.int64),
+                         rows=np.array([lo, hi], dtype=np.int64))
+                f.flush()
+                os.fsync(f.fileno())
+            listed.append({"file": name, "rows": [lo, hi], "nnz": int(block.nnz)})
+        with open(os.path.join(tmp, "vocab.txt"), "w", encoding="utf-8") as f:
+            for w, c in zip(vocab.words, vocab.counts.tolist()):
+                f.write(f"{w} {c}\n")
+        with open(os.path.join(tmp, "blocks.json"), "w", encoding="utf-8") as f:
+            json.dump({"format": BLOCKS_FORMAT, "shape": [len(vocab), len(vocab)],
+                       "blocks": listed, "params": params}, f, indent=1)
+            f.write("\n")
+        # remembered as wordvec's before the folder is renamed into place (a rename keeps the
+        # files' fingerprints): a later run may replace the folder, unless someone changed it
+        for name in os.listdir(tmp):
+            outputs.record(os.path.join(tmp, name), kind, os.path.join(target, name))
