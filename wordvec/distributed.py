@@ -1,7 +1,7 @@
-"""Counting on a Dask cluster: the vocabulary of a corpus in many shards, as map-reduce.
+"""Counting on a Dask cluster: the vocabulary and co-occurrences of a corpus in many shards.
 
-``pip install 'wordvec[dask]'`` (``dask[distributed]`` and ``fsspec``); nothing else in wordvec
-imports this module, so ``import wordvec`` never imports Dask.
+``pip install 'wordvec[dask]'`` (``dask[distributed]`` and ``fsspec``). Dask is imported inside the
+functions only (the CLI imports this module for ``--cluster``), so ``import wordvec`` never does.
 
 A *shard* is one file: a local path that every worker can read at the same path (a shared file
 system; folders are expanded, sorted, as everywhere in wordvec, and a quoted glob pattern is
@@ -24,8 +24,22 @@ table does. Below that size (any corpus whose single-machine count prunes nothin
 is identical; beyond it, both prune rare words, but at different moments, so the counts of rare
 words may differ (``pruned_words`` says how many words were dropped).
 
-Faults: a worker that dies takes its tasks and the tables it holds with it; Dask runs them again
-on the others (from the shard files, which are never changed), so the result is the same.
+Co-occurrences (:func:`count_cooccurrence`): the vocabulary first (as above), then one task a
+shard encodes it with that vocabulary and counts it with the single-machine Numba counter
+(:func:`wordvec.cooccur.count_row_blocks`). The counter sums exact integers (``1/d`` scaled by
+``lcm(1..window)``, or by 2**32 above window 22) and divides by the scale once at the end, so its
+matrix does not depend on the order of additions; each task returns its integer totals cut into
+contiguous row blocks, the blocks of a row range are added up (int64, exact) two at a time on
+the workers, and each sum is divided by the scale once: the float64 values are those of
+``wordvec cooccur``, bit for bit (summing the float64 matrices of the shards instead would differ
+in the last bits). No worker holds more than one shard's counts and one block of the sum; the
+client fetches the finished blocks one at a time, to write them as files and/or stack them into
+today's ``.npz``.
+
+Faults: a worker that dies takes its tasks and the results it holds with it; Dask runs them
+again on the others (from the shard files, which are never changed), so the result is the same.
+The vocabulary the co-occurrence tasks share is copied to every worker first, so losing one does
+not mean counting the words again.
 """
 
 import contextlib
