@@ -573,6 +573,41 @@ def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring
                + (f"; phrases saved to {save_path}" if save_path and not apply_path else ""), err=True)
 
 
+def cluster_options(f):
+    """``--cluster ADDRESS`` and ``--workers N`` (see :mod:`wordvec.distributed`)."""
+    f = click.option("--workers", type=Count, metavar="N",
+                     help="With --cluster local: how many worker processes. [default: one a core]")(f)
+    return click.option(
+        "--cluster", metavar="ADDRESS",
+        help="Count on a Dask cluster, a task per file: 'local' (worker processes on this "
+             "machine) or a scheduler's address (tcp://host:8786). CORPUS may then also hold "
+             "quoted globs and fsspec URLs (s3://bucket/part-*.gz); every worker must be able "
+             "to read every file. Needs pip install 'wordvec[dask]'.")(f)
+
+
+def _local_inputs(corpus, cluster):
+    """The inputs an output must not overwrite: the corpus, URLs as local paths where they are
+    (``file://``), globs expanded (with --cluster)."""
+    if cluster is None:
+        return list(corpus)
+    import glob
+
+    from .distributed import is_url, local_path
+    out = []
+    for c in corpus:
+        if is_url(c):
+            c = local_path(c)
+            if c is None:
+                continue
+        out.extend(sorted(glob.glob(c)) if not os.path.exists(c) and glob.has_magic(c) else [c])
+    return out
+
+
+def _no_workers_without_cluster(workers):
+    if workers is not None:
+        raise WordvecError("--workers is the size of a --cluster local: add --cluster local")
+
+
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
@@ -583,20 +618,28 @@ def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
               help="How many of the most frequent words to show.")
 @json_option
-def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json):
+@cluster_options
+def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json, cluster, workers):
     """Count the words of CORPUS: vocabulary size, tokens, most frequent words.
 
     \b
     Example:
       wordvec vocab corpus.txt --min-count 5 -o vocab.txt
+      wordvec vocab 'shards/part-*.txt.gz' --cluster tcp://scheduler:8786 -o vocab.txt
     """
     from .encode import count_words
 
     if output is not None:
-        _check_outputs([(output, "vocab")], corpus, force)
-    v = count_words(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase)
+        _check_outputs([(output, "vocab")], _local_inputs(corpus, cluster), force)
+    if cluster is not None:
+        from .distributed import count_words as count_on_cluster
+        v = count_on_cluster(list(corpus), cluster, min_count=min_count, max_vocab=max_vocab,
+                             lowercase=lowercase, workers=workers, progress=True)
+    else:
+        _no_workers_without_cluster(workers)
+        v = count_words(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase)
     if output is not None:
-        v.save(output, force=force, inputs=corpus)
+        v.save(output, force=force, inputs=_local_inputs(corpus, cluster))
     top_words = [(w, int(c)) for w, c in zip(v.words[:top], v.counts[:top])]
     if as_json:
         click.echo(json.dumps({"tokens": v.raw_tokens, "vocab_size": len(v), "vocab_tokens": v.total,
@@ -612,7 +655,8 @@ def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json):
 
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("-o", "--output", required=True, type=click.Path(), help="The .npz file to write.")
+@click.option("-o", "--output", type=click.Path(),
+              help="The .npz file to write. [required, unless --blocks-dir with --cluster]")
 @force_option
 @click.option("--window", default=10, show_default=True, type=Count, help="Context window.")
 @click.option("--symmetric/--asymmetric", default=True, show_default=True,
@@ -621,33 +665,65 @@ def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json):
               help="Weight a co-occurrence at distance d by 1/d (GloVe).")
 @click.option("--memory", default=4.0, show_default=True, type=float, callback=_positive_finite,
               help="Soft memory limit in GB, as Stanford's -memory: the counters take at most "
-                   "a fifth of it; beyond, sorted chunks spill to disk.")
+                   "a fifth of it; beyond, sorted chunks spill to disk. (--cluster: each task's.)")
 @click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
 @click.option("--max-vocab", type=Count, help="Keep at most this many words.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
-@click.option("--threads", type=Count, help="Worker threads. [default: all cores]")
+@click.option("--threads", type=Count,
+              help="Worker threads. [default: all cores; with --cluster, 1 a task]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@cluster_options
+@click.option("--row-blocks", type=Count, metavar="N",
+              help="With --cluster: cut the matrix into N row blocks, each summed over the shards "
+                   "on one worker. [default: two per worker thread]")
+@click.option("--blocks-dir", type=click.Path(), metavar="FOLDER",
+              help="With --cluster: also write the row blocks (block-00000.npz..., vocab.txt, "
+                   "blocks.json) into this folder; without -o, only them (no whole matrix).")
 def cooccur(corpus, output, force, window, symmetric, distance_weighting, memory, min_count, max_vocab,
-            lowercase, threads, quiet):
+            lowercase, threads, quiet, cluster, workers, row_blocks, blocks_dir):
     """Count word co-occurrences of CORPUS into a sparse matrix (.npz) for glove/lsa --cooccur.
 
     \b
     Example:
       wordvec cooccur corpus.txt -o cooc.npz --window 10 --memory 2
       wordvec train --model glove --cooccur cooc.npz
+      wordvec cooccur 'shards/*.txt.gz' --cluster tcp://scheduler:8786 -o cooc.npz
     """
     from .cooccur import count_cooccurrence
     from .cooccur_file import save_cooccurrence
     from .encode import encode
 
-    _check_outputs([(output, "cooccur")], corpus, force)
+    params = {"window": window, "symmetric": symmetric, "distance_weighting": distance_weighting}
+    if cluster is None:
+        _no_workers_without_cluster(workers)
+        given = [f for f, v in (("--row-blocks", row_blocks), ("--blocks-dir", blocks_dir)) if v]
+        if given:
+            raise WordvecError(f"{', '.join(given)}: row blocks are counted with --cluster only")
+    if output is None and blocks_dir is None:
+        raise click.UsageError("Missing option '-o' / '--output'.")
+    inputs = _local_inputs(corpus, cluster)
+    _check_outputs([(p, k) for p, k in ((output, "cooccur"), (blocks_dir, "cooccur-blocks")) if p],
+                   inputs, force)
+    if cluster is not None:
+        from .distributed import count_cooccurrence as count_on_cluster
+        m, vocab = count_on_cluster(
+            list(corpus), cluster, window=window, symmetric=symmetric,
+            distance_weighting=distance_weighting, memory_gb=memory, threads=threads or 1,
+            min_count=min_count, max_vocab=max_vocab, lowercase=lowercase, row_blocks=row_blocks,
+            gather=output is not None, blocks_dir=blocks_dir, force=force, inputs=inputs,
+            workers=workers, progress=not quiet)
+        if output is not None:
+            save_cooccurrence(output, m, vocab, params=params, force=force, inputs=inputs)
+        nnz = m.nnz if m is not None else None
+        where = " and ".join(p for p in (output, blocks_dir and f"{blocks_dir}/ (row blocks)") if p)
+        click.echo(f"{len(vocab):,} words" + (f", {nnz:,} non-zeros" if nnz is not None else "")
+                   + f"; saved to {where}")
+        return
     with encode(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase) as enc:
         m = count_cooccurrence(enc, window=window, symmetric=symmetric,
                                distance_weighting=distance_weighting, memory_gb=memory,
                                threads=threads, progress=not quiet)
-        save_cooccurrence(output, m, enc.vocab, params={"window": window, "symmetric": symmetric,
-                                                        "distance_weighting": distance_weighting},
-                          force=force, inputs=corpus)
+        save_cooccurrence(output, m, enc.vocab, params=params, force=force, inputs=corpus)
     click.echo(f"{m.shape[0]:,} words, {m.nnz:,} non-zeros; saved to {output}")
 
 

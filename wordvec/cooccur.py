@@ -455,6 +455,60 @@ def stream_cooccurrence(corpus, sink, window=10, symmetric=True, distance_weight
         return stats
 
 
+def count_row_blocks(corpus, bounds, window=10, symmetric=True, distance_weighting=True,
+                     memory_gb=4.0, threads=None, progress=False, tmpdir=None):
+    """Count as :func:`count_cooccurrence`, but return the exact integer totals, cut into row
+    blocks: for ``bounds`` ``b0 = 0 < b1 < ... < bk = V``, a list of k ``csr_matrix`` of int64
+    (rows ``b[i]:b[i+1]``, all V columns, sorted columns, no zeros), and the ``scale``.
+
+    The matrix :func:`count_cooccurrence` returns is ``totals / scale`` (float64), so integer
+    blocks counted on parts of a corpus (shards whose sentences do not cross) add up exactly, in
+    any order, to the totals of the whole (wordvec.distributed sums them that way).
+    """
+    bounds = np.asarray(bounds, dtype=np.int64)
+    with _counted(corpus, window, symmetric, distance_weighting, memory_gb, threads, progress,
+                  tmpdir) as c:
+        if len(bounds) < 2 or bounds[0] != 0 or bounds[-1] != c.n_words or np.any(np.diff(bounds) <= 0):
+            raise WordvecError(f"row blocks must cut 0..{c.n_words} in increasing bounds")
+        sources = [p.chunks() for p in c.parts]
+        blocks = [_integer_block(int(lo), int(hi), c, sources)
+                  for lo, hi in zip(bounds[:-1], bounds[1:])]
+        del sources
+        return blocks, c.scale
+
+
+def _integer_block(lo, hi, c, sources):
+    """Rows lo..hi-1 of the counted totals as an int64 CSR (dense block cells + chunk entries)."""
+    rows, cols, vals = [], [], []
+    a, b = int(c.dstart[lo]), int(c.dstart[hi - 1] + c.dwidth[hi - 1])
+    cells = np.flatnonzero(c.dense[a:b]) + a
+    if len(cells):
+        # row starts do not decrease and widths never grow: a cell's row is the last row that
+        # starts at or before it and is not empty
+        r = np.searchsorted(c.dstart[lo:hi], cells, side="right") - 1 + lo
+        rows.append(r - lo)
+        cols.append(cells - c.dstart[r])
+        vals.append(c.dense[cells])
+    first, last = np.uint64(lo) << np.uint64(32), np.uint64(hi) << np.uint64(32)
+    for keys, v, chunk_bounds in sources:
+        for s, e in zip(chunk_bounds[:-1].tolist(), chunk_bounds[1:].tolist()):
+            k = keys[s:e]  # one sorted chunk (rows of one thread's share)
+            i, j = np.searchsorted(k, [first, last])
+            if j > i:
+                k = np.asarray(k[i:j])
+                rows.append((k >> np.uint64(32)).astype(np.int64) - lo)
+                cols.append((k & np.uint64(0xFFFFFFFF)).astype(np.int64))
+                vals.append(np.asarray(v[s + i:s + j]))
+    shape = (hi - lo, c.n_words)
+    if not vals:
+        return sp.csr_matrix(shape, dtype=np.int64)
+    m = sp.coo_matrix((np.concatenate(vals).astype(np.int64),
+                       (np.concatenate(rows), np.concatenate(cols))), shape=shape).tocsr()
+    m.sum_duplicates()  # a key may be in several chunks: add its values (int64, exact)
+    m.eliminate_zeros()
+    return m
+
+
 class _Counted:
     """The accumulators after counting: what the matrix or the stream of non-zeros is made of."""
 

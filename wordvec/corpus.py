@@ -79,23 +79,30 @@ def iter_chunks(path, chunk_chars=CHUNK_CHARS):
     """Yield decoded text chunks of one file; invalid UTF-8 becomes U+FFFD."""
     raw = open_binary(path)
     try:
-        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)
-        first = True
-        while True:
-            try:
-                chunk = text.read(chunk_chars)
-            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
-                raise WordvecError(_read_error(path, e)) from None
-            if not chunk:
-                break
-            if first:
-                _check_text(chunk[:4096].encode("utf-8", "replace"), path)
-                first = False
-            yield chunk
-        text.detach()
+        yield from iter_stream_chunks(raw, path, chunk_chars)
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+def iter_stream_chunks(raw, path, chunk_chars=CHUNK_CHARS):
+    """Yield decoded text chunks of an open binary stream (already decompressed) that reads
+    the file ``path`` (the name errors give): what :func:`iter_chunks` yields for a local
+    file, for streams opened otherwise (fsspec URLs on a Dask worker). Does not close ``raw``."""
+    text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)
+    first = True
+    while True:
+        try:
+            chunk = text.read(chunk_chars)
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+            raise WordvecError(_read_error(path, e)) from None
+        if not chunk:
+            break
+        if first:
+            _check_text(chunk[:4096].encode("utf-8", "replace"), path)
+            first = False
+        yield chunk
+    text.detach()
 
 
 def iter_byte_chunks(path, chunk_bytes=CHUNK_CHARS):

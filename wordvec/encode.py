@@ -83,16 +83,20 @@ class _Scan:
     def feed_files(self, paths, lowercase=False):
         """Scan text files chunk by chunk (a line is a sentence, cut at the maximum length)."""
         for path in expand_paths(paths):
-            carry = ""  # a token cut by the chunk boundary
-            pending = 0  # tokens of the current line seen in earlier chunks
-            for chunk in iter_chunks(path, CHUNK_CHARS):
-                chunk = carry + chunk
-                cut = len(chunk)
-                if not chunk[-1].isspace():
-                    cut = max(chunk.rfind(" "), chunk.rfind("\n"), chunk.rfind("\t"), chunk.rfind("\r")) + 1
-                carry = chunk[cut:]
-                pending = self._scan_text(chunk[:cut], pending, lowercase)
-            self._scan_text(carry + "\n", pending, lowercase)  # the file ends the last line
+            self.feed_chunks(iter_chunks(path, CHUNK_CHARS), lowercase)
+
+    def feed_chunks(self, chunks, lowercase=False):
+        """Scan one file given as its decoded text chunks (:func:`wordvec.corpus.iter_chunks`)."""
+        carry = ""  # a token cut by the chunk boundary
+        pending = 0  # tokens of the current line seen in earlier chunks
+        for chunk in chunks:
+            chunk = carry + chunk
+            cut = len(chunk)
+            if not chunk[-1].isspace():
+                cut = max(chunk.rfind(" "), chunk.rfind("\n"), chunk.rfind("\t"), chunk.rfind("\r")) + 1
+            carry = chunk[cut:]
+            pending = self._scan_text(chunk[:cut], pending, lowercase)
+        self._scan_text(carry + "\n", pending, lowercase)  # the file ends the last line
 
     def _scan_text(self, text, pending, lowercase):
         if lowercase:
@@ -250,13 +254,23 @@ class EncodedCorpus:
         return cls(vocab, ids, offsets)
 
 
+class OpenedText:
+    """One file given as its decoded text chunks (:func:`wordvec.corpus.iter_stream_chunks`),
+    read by :func:`encode` as it reads a path: a shard that a Dask worker opened with fsspec."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+
 def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
            max_sentence_length=MAX_SENTENCE_LENGTH, workdir=None,
-           max_words_table=MAX_WORDS_TABLE, vocab=None):
-    """Count and encode ``corpus`` (paths, or an iterable of token lists) in one read.
+           max_words_table=MAX_WORDS_TABLE, vocab=None, allow_empty=False):
+    """Count and encode ``corpus`` (paths, an :class:`OpenedText`, or an iterable of token
+    lists) in one read.
 
     Returns an :class:`EncodedCorpus` whose files live in ``workdir`` (a new temporary folder by
-    default, deleted by ``close()``). With ``vocab`` given, that vocabulary is used as is.
+    default, deleted by ``close()``). With ``vocab`` given, that vocabulary is used as is, and
+    with ``allow_empty`` a corpus without any of its words is no error (one shard of many).
     """
     owns = workdir is None
     folder = scan = None
@@ -278,7 +292,8 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
             try:
                 _feed(scan, corpus, lowercase, max_sentence_length)
                 scan.close()
-                _check_scan(scan)
+                if not (allow_empty and vocab is not None):
+                    _check_scan(scan)
                 if vocab is None:
                     vocab, remap = scan.vocabulary(min_count, max_vocab)
                     _check_vocab(vocab, scan, min_count)
@@ -299,7 +314,7 @@ def encode(corpus, min_count=5, max_vocab=None, lowercase=False,
                 scan.close()
                 if os.path.exists(scratch):
                     os.unlink(scratch)
-            if len(ids) == 0:
+            if len(ids) == 0 and not (allow_empty and vocab is not None):
                 raise WordvecError("the corpus has no in-vocabulary words to train on")
             np.save(os.path.join(folder, "offsets.npy"), offsets)
         _trim_heap()
@@ -377,7 +392,9 @@ def _remap(scratch, out_path, remap, lengths, block=1 << 20):
 
 def _feed(scan, corpus, lowercase, max_sentence_length):
     """Paths (a path, or a list of paths) are read as text; anything else is token lists."""
-    if isinstance(corpus, (str, os.PathLike)) or (
+    if isinstance(corpus, OpenedText):
+        scan.feed_chunks(corpus.chunks, lowercase)
+    elif isinstance(corpus, (str, os.PathLike)) or (
             isinstance(corpus, (list, tuple)) and corpus and isinstance(corpus[0], (str, os.PathLike))):
         scan.feed_files(corpus, lowercase)
     else:

@@ -10,9 +10,10 @@ An output path may be:
   wrote and that is unchanged since (wordvec records the device, inode, size and modification
   time of every file it writes in ``$XDG_STATE_HOME/wordvec/written.tsv``, by default
   ``~/.local/state/wordvec``);
-  ``projector`` and ``index``: an empty folder, or a folder holding nothing but the Embedding
-  Projector files (:data:`PROJECTOR_FILES`), or the search index files (:data:`INDEX_FILES`),
-  that wordvec wrote, unchanged since (the same record); ``embeddings``: a text-vectors ``.npy``
+  ``projector``, ``index`` and ``cooccur-blocks``: an empty folder, or a folder holding nothing
+  but the Embedding Projector files (:data:`PROJECTOR_FILES`), the search index files
+  (:data:`INDEX_FILES`), or the co-occurrence row blocks of ``wordvec cooccur --cluster``
+  (:data:`BLOCK_FILES`), that wordvec wrote, unchanged since (the same record); ``embeddings``: a text-vectors ``.npy``
   file or its ``.json`` description that wordvec wrote, unchanged since;
 - with ``force``, any other regular file (never a folder; never for ``projector`` or ``index``, folders).
 
@@ -24,22 +25,37 @@ to, and the output replaces, what it points to.
 
 import json
 import os
+import re
 import zipfile
 
 from .archives import split_member
 from .errors import WordvecError
 
 KINDS = ("model", "vectors", "vocab", "cooccur", "projector", "corpus", "phrases", "image",
-         "classes", "embeddings", "index")
+         "classes", "embeddings", "index", "cooccur-blocks")
 _KIND_NAMES = {"model": "a wordvec model", "vectors": "a vectors file", "vocab": "a vocabulary file",
                "cooccur": "a co-occurrence file", "projector": "an Embedding Projector export",
                "corpus": "a phrased corpus", "phrases": "a phrases file", "image": "an image",
                "classes": "a classes file", "embeddings": "a text-vectors file",
-               "index": "a search index"}
+               "index": "a search index", "cooccur-blocks": "a folder of co-occurrence row blocks"}
 PROJECTOR_FILES = ("tensors.tsv", "metadata.tsv")
 INDEX_FILES = ("index.json", "vectors.npy", "codes.npy", "scales.npy", "errors.npy", "texts.txt",
                "offsets.npy", "counts.npy", "ann.bin")
-FOLDER_FILES = {"projector": PROJECTOR_FILES, "index": INDEX_FILES}  # folders of recorded files
+
+
+class _Names:
+    """The file names of a folder kind whose files are numbered (``in`` matches a pattern)."""
+
+    def __init__(self, pattern):
+        self.pattern = re.compile(pattern)
+
+    def __contains__(self, name):
+        return bool(self.pattern.fullmatch(name))
+
+
+BLOCK_FILES = _Names(r"blocks\.json|vocab\.txt|block-\d{5,}\.npz")  # wordvec.distributed
+FOLDER_FILES = {"projector": PROJECTOR_FILES, "index": INDEX_FILES,  # folders of recorded files
+                "cooccur-blocks": BLOCK_FILES}
 _REGISTRY_MAX_BYTES = 1 << 20
 
 
