@@ -71,6 +71,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import progress as report
+from .cooccur_file import BLOCKS_FORMAT
 from .corpus import CHUNK_CHARS, MAX_SENTENCE_LENGTH, expand_paths, iter_chunks, iter_stream_chunks
 from .errors import WordvecError
 
@@ -617,9 +618,6 @@ def _collect(finished, bounds, vocab, params, gather, blocks_dir, force, inputs,
     data = np.concatenate([p.data for p in parts]) if parts else np.zeros(0)
     parts.clear()
     return _csr(data, indices, indptr.astype(np.int32 if nnz < 2**31 else np.int64), (n, n))
-
-
-BLOCKS_FORMAT = "wordvec-cooccur-blocks-1"
 
 
 def save_blocks(path, blocks, bounds, vocab, params, *, force=False, inputs=()):
