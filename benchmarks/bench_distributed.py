@@ -17,7 +17,17 @@ configuration reads the same shard files.
   :func:`wordvec.distributed.count_cooccurrence` (the vocabulary pass, then a task a shard with 1
   thread; row blocks summed on the workers, gathered into the whole matrix in the client).
 
-Configurations: one process with 1 thread and with 2 threads; ``LocalCluster`` of 1 worker x 1
+- **lsa** (``--parts lsa``): PPMI-SVD LSA (wordvec's defaults: window 5 unweighted, cds 0.75,
+  dim 300, 6 iterations, 20 oversamples, W + C) of the first ``--lsa-tokens`` tokens of the corpus
+  (co-occurrences counted once, cached as an ``.npz`` and as a blocks folder of 4 row blocks),
+  on one process of 2 threads (:mod:`wordvec.svd`) and on 2 workers x 1 thread from the blocks
+  folder (:mod:`wordvec.distributed_lsa`) with ``svd_compressed`` and with wordvec's subspace
+  iteration on dask arrays, seeds 1..``--runs``, alternating. Quality: the 300 singular values
+  against ARPACK's (``scipy.sparse.linalg.svds``, computed once, cached), and Spearman's rho
+  on WS-353, MEN and SimLex-999 (:func:`wordvec.evaluate.evaluate_similarity`) as mean [min,
+  max] over the seeds. Time: PPMI and SVD, the cluster's start apart.
+
+Configurations (vocab, cooccur): one process with 1 thread and with 2 threads; ``LocalCluster`` of 1 worker x 1
 thread and of 2 workers x 1 thread, started by :func:`wordvec.distributed.connect` (as ``--cluster
 local``). Each run is a fresh process. The cluster's start (about 1.5 s) is timed apart and not in
 the throughput: a cluster is started once for many jobs; the first job on it is what is timed,
@@ -43,7 +53,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, REPO, plain_corpus, run_record, shown, table  # noqa: E402
+from _common import BENCH_CORPUS, REPO, plain_corpus, run_record, shown, spread, table  # noqa: E402
 
 LOCK = "/tmp/wordvec-bench.lock"
 SCRATCH = os.path.join(tempfile.gettempdir(), "wordvec-bench")
@@ -107,6 +117,130 @@ def main(part, kind, n, window, shards_json):
 """.replace("REPO", repr(REPO))
 
 
+LSA_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, REPO)
+import numpy as np
+
+def quality(words, W):
+    from wordvec.evaluate import dataset_path, evaluate_similarity
+    from wordvec.vectors import Vectors
+    v = Vectors(words, W)
+    return {name: evaluate_similarity(v, dataset_path(name))["spearman"]
+            for name in ("EN-WS-353-ALL", "EN-MEN-TR-3k", "EN-SIMLEX-999")}
+
+def main(kind, seed, npz, blocks, ref_out):
+    from wordvec.cooccur_file import load_cooccurrence
+    from wordvec.lsa import ppmi, word_vectors
+    from wordvec.svd import truncated_svd
+    seed = int(seed)
+    out = {}
+    if kind in ("one", "arpack"):
+        counts, vocab = load_cooccurrence(npz)
+        t0 = time.perf_counter()
+        M = ppmi(counts, cds=0.75, shift=1.0)
+        out["ppmi_seconds"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        U, s, V, _ = truncated_svd(M, 300, method="randomized" if kind == "one" else "arpack",
+                                   n_iter=6, oversample=20, seed=seed, threads=2, right=True)
+        out["svd_seconds"] = time.perf_counter() - t0
+        if kind == "arpack":
+            np.save(ref_out, s)
+    else:
+        from wordvec import distributed as wd
+        from wordvec import distributed_lsa as dl
+        t0 = time.perf_counter()
+        with wd.connect("local", workers=2, threads_per_worker=1) as client:
+            client.wait_for_workers(2)
+            out["start_seconds"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            vocab, blocks_f, bounds, _ = dl.ppmi_on_cluster(client, blocks, cds=0.75, shift=1.0)
+            out["ppmi_seconds"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            U, s, V, _ = dl.svd_on_cluster(client, blocks_f, bounds, len(vocab), 300, 6, 20, seed,
+                                           right=True, method=kind)
+            out["svd_seconds"] = time.perf_counter() - t0
+    out["s"] = [float(x) for x in s]
+    out["quality"] = quality(vocab.words, word_vectors(U, s, V, 0.5))
+    out["words"] = len(vocab)
+    return out
+""".replace("REPO", repr(REPO))
+LSA_CONFIGS = (("one process, 2 threads (wordvec.svd)", "one"),
+               ("2 workers x 1 thread, svd_compressed", "svd_compressed"),
+               ("2 workers x 1 thread, subspace iteration", "subspace"))
+
+
+def lsa_inputs(corpus_tokens, args):
+    """The co-occurrences of the LSA slice, counted once: (.npz, blocks folder), cached."""
+    from wordvec import distributed as wd
+    from wordvec.cooccur import count_cooccurrence
+    from wordvec.cooccur_file import save_cooccurrence
+    from wordvec.encode import encode
+    plain = plain_corpus(args.corpus, folder=SCRATCH, tokens=corpus_tokens)
+    base = os.path.join(SCRATCH, f"{os.path.basename(plain)}-lsa-w5")
+    npz, blocks = base + ".npz", base + "-blocks"
+    if not (os.path.exists(npz) and os.path.isdir(blocks)):
+        params = {"window": 5, "symmetric": True, "distance_weighting": False}
+        with bench_lock():  # (not timed, but minutes of both cores)
+            with encode([plain], min_count=5) as enc:
+                m = count_cooccurrence(enc, window=5, distance_weighting=False, progress=False)
+                vocab = enc.vocab
+        save_cooccurrence(npz, m, vocab, params=params, force=True)
+        bounds = wd.row_bounds(vocab.counts, 4, 5)
+        wd.save_blocks(blocks, ((b, m[lo:hi]) for b, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))),
+                       bounds, vocab, params, force=True)
+    return npz, blocks, base + "-arpack-s.npy"
+
+
+def run_lsa(kind, seed, npz, blocks, ref):
+    wrapper = LSA_CHILD + "\nprint(json.dumps(main(*sys.argv[1:])))\n"
+    with bench_lock():
+        proc = subprocess.run([sys.executable, "-c", wrapper, kind, str(seed), npz, blocks, ref],
+                              capture_output=True, text=True, cwd=REPO)
+    if proc.returncode:
+        raise SystemExit(f"lsa {kind} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_lsa(args):
+    import numpy as np
+    npz, blocks, ref = lsa_inputs(args.lsa_tokens, args)
+    if not os.path.exists(ref):
+        print("  ARPACK reference ...", file=sys.stderr, flush=True)
+        arpack = run_lsa("arpack", 1, npz, blocks, ref)
+    else:
+        arpack = None
+    s_ref = np.load(ref)
+    results = {label: [] for label, _ in LSA_CONFIGS}
+    for r in range(args.runs):
+        order = LSA_CONFIGS[r % len(LSA_CONFIGS):] + LSA_CONFIGS[:r % len(LSA_CONFIGS)]
+        for label, kind in order:
+            out = run_lsa(kind, r + 1, npz, blocks, ref)
+            results[label].append(out)
+            print(f"  run {r + 1} lsa {label}: SVD {out['svd_seconds']:.1f} s", file=sys.stderr,
+                  flush=True)
+    rows = []
+    for label, _ in LSA_CONFIGS:
+        rs = results[label]
+        errs = [np.abs(np.array(x["s"]) - s_ref) / s_ref for x in rs]
+        q = {k: [x["quality"][k] for x in rs] for k in rs[0]["quality"]}
+        rows.append([label, f"{min(x['ppmi_seconds'] for x in rs):.1f}",
+                     f"{min(x['svd_seconds'] for x in rs):.1f}",
+                     spread([float(e.mean()) for e in errs], digits=4),
+                     spread([float(e.max()) for e in errs], digits=4),
+                     spread([float(e[:10].max()) for e in errs], digits=5),
+                     *(spread(q[k]) for k in q)])
+    words = results[LSA_CONFIGS[0][0]][0]["words"]
+    print(f"\nlsa: the first {args.lsa_tokens:,} tokens of {shown(args.corpus)}, {words:,} words, "
+          f"window 5 unweighted, dim 300, 6 iterations, 20 oversamples, W + C; seeds 1..{args.runs}"
+          + (f"; ARPACK (reference): SVD {arpack['svd_seconds']:.1f} s, WS-353 "
+             f"{arpack['quality']['EN-WS-353-ALL']:.3f}, MEN {arpack['quality']['EN-MEN-TR-3k']:.3f}, "
+             f"SimLex {arpack['quality']['EN-SIMLEX-999']:.3f}" if arpack else
+             " (ARPACK reference singular values from the cache)"))
+    print(table(["configuration", "PPMI s", "SVD s", "mean rel err of s", "max rel err",
+                 "max rel err top 10", "WS-353", "MEN", "SimLex"], rows))
+
+
 @contextlib.contextmanager
 def bench_lock():
     """Hold the machine's benchmark lock (the one ``flock /tmp/wordvec-bench.lock`` takes)."""
@@ -157,11 +291,17 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tokens", type=int, help="only the corpus's first lines up to N tokens")
     ap.add_argument("--window", type=int, default=10)
-    ap.add_argument("--parts", default="vocab,cooccur")
+    ap.add_argument("--parts", default="vocab,cooccur", help="vocab, cooccur, lsa")
+    ap.add_argument("--lsa-tokens", type=int, default=5_000_000)
     args = ap.parse_args()
     parts = args.parts.split(",")
     print(run_record(tools=("dask", "distributed"), corpus=args.corpus), flush=True)
     os.makedirs(SCRATCH, exist_ok=True)
+    if "lsa" in parts:
+        parts.remove("lsa")
+        bench_lsa(args)
+        if not parts:
+            return
     plain = plain_corpus(args.corpus, folder=SCRATCH, tokens=args.tokens)
     shards = split_shards(plain, args.shards, SCRATCH)
     for part in parts:  # warm-up: page cache, Numba's cache, imports

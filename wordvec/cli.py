@@ -276,10 +276,17 @@ def _interval(ctx, param, value):
               help="First learn N passes of phrases (wordvec phrases' defaults) and join them "
                    "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
+@click.option("--cluster", metavar="ADDRESS",
+              help="--model lsa with --cooccur: the PPMI matrix and its SVD on a Dask cluster, "
+                   "'local' (worker processes on this machine) or a scheduler's address "
+                   "(tcp://host:8786); a --cooccur blocks folder is read by the workers. Needs "
+                   "pip install 'wordvec[dask]'.")
+@click.option("--workers", type=Count, metavar="N",
+              help="With --cluster local: how many worker processes. [default: one a core]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
-          phrase_passes, quiet, **options):
+          phrase_passes, cluster, workers, quiet, **options):
     """Train word vectors on CORPUS and save them as a model folder.
 
     CORPUS is one or more text files (.gz/.bz2/.xz read directly), folders, or - for stdin;
@@ -293,6 +300,7 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
       wordvec train corpus.txt.xz --model fasttext --bucket 500000
       wordvec train corpus.txt --model glove --memory 2 --format word2vec
       wordvec train corpus.txt --model lsa --dim 300
+      wordvec train --model lsa --cooccur cooc-blocks --cluster tcp://scheduler:8786
       wordvec train big.txt -o big --checkpoint-every 10m   # then, if it dies:
       wordvec train --resume big.checkpoint
       wordvec train more.txt --continue big -o bigger --epochs 2
@@ -304,7 +312,8 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         source = ctx.get_parameter_source
         extra = [f for f, v in (("CORPUS", corpus), ("--model", kind), ("--continue", continue_from),
                                 ("--format", export_format), ("--checkpoint-every", checkpoint_every),
-                                ("--phrases", phrase_passes))
+                                ("--phrases", phrase_passes), ("--cluster", cluster),
+                                ("--workers", workers))
                  if v] + ["--" + k.replace("_", "-") for k in given]
         if source("output") != click.core.ParameterSource.DEFAULT:
             extra.append("-o")
@@ -314,6 +323,22 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         return _resume(resume, force, quiet)
     table = option_table()
     model = None
+    if cluster is not None:
+        if (kind or "sg") != "lsa":
+            raise WordvecError("--cluster trains --model lsa (from --cooccur) so far; "
+                               "data-parallel training of the other models is not there yet")
+        conflict = [f for f, v in (("CORPUS", corpus), ("--continue", continue_from),
+                                   ("--checkpoint-every", checkpoint_every),
+                                   ("--phrases", phrase_passes)) if v]
+        if conflict:
+            raise WordvecError(f"--cluster: LSA on a cluster reads a counted matrix (--cooccur); "
+                               f"drop {conflict[0]}")
+        if not given.get("cooccur"):
+            raise WordvecError("--cluster: LSA on a cluster reads a counted matrix: give --cooccur "
+                               "(a folder from 'wordvec cooccur --cluster ... --blocks-dir', or "
+                               "an .npz)")
+    else:
+        _no_workers_without_cluster(workers)
     if continue_from is not None:
         from . import native
         from .formats import detect
@@ -383,6 +408,8 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     else:
         from .api import make_model
         model = make_model(kind, **given)
+        if cluster is not None:
+            model.cluster, model.workers = cluster, workers
         if corpus and model.params.get("cooccur") is not None:
             raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
         fit_on = fit_corpus or (None if model.params.get("cooccur") is not None else BUNDLED_CORPUS)

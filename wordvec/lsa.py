@@ -79,6 +79,15 @@ def ppmi(counts, cds=0.75, shift=1.0):
     if smooth_total <= 0:
         raise WordvecError("the co-occurrence matrix is empty: no word pairs to weight")
     offset = np.log(smooth_total) - np.log(float(shift))
+    return ppmi_rows(C, log_row, log_col, offset)
+
+
+def ppmi_rows(C, log_row, log_col, offset):
+    """The PPMI of the rows of ``C`` (a canonical CSR of counts, non-negative) given the log of
+    their sums ``log_row``, the smoothed log column sums ``log_col`` (cds times the log of the
+    whole matrix's column sums) and ``offset`` (log of the smoothed total, minus log shift) ->
+    CSR float32 of the positive entries. :func:`ppmi` of a whole matrix, or of its row blocks
+    one at a time (:mod:`wordvec.distributed_lsa`, with the column sums of all blocks)."""
     n_rows = C.shape[0]
     kept_per_row = np.zeros(n_rows, dtype=np.int64)
     data_parts, index_parts = [], []
@@ -180,7 +189,7 @@ def weight_term_document(X, weighting="tfidf"):
 
 
 # ---- the model ------------------------------------------------------------------------------
-def train_lsa(corpus=None, *, progress=True, cooccur=None, **params):
+def train_lsa(corpus=None, *, progress=True, cooccur=None, cluster=None, workers=None, **params):
     """Train LSA word vectors on an :class:`~wordvec.encode.EncodedCorpus`.
 
     ``corpus`` may be ``None`` when ``cooccur`` names a saved co-occurrence ``.npz`` or is a
@@ -193,13 +202,17 @@ def train_lsa(corpus=None, *, progress=True, cooccur=None, **params):
     co-occurrence counter's budget in GB (it uses all of it on a large corpus, so it bounds the
     peak). Returns :class:`~wordvec.vectors.Vectors` with ``meta`` = {"kind": "lsa", "params",
     "stats"}; stats hold the counting / weighting / SVD seconds, matrix sizes and the top
-    singular values.
+    singular values. ``cluster`` (``"local"``, a scheduler address or a
+    ``distributed.Client``; ``workers`` for a local one): PPMI and SVD on a Dask cluster, from
+    ``cooccur`` (:mod:`wordvec.distributed_lsa`).
     """
     if corpus is None and cooccur is None:
         raise WordvecError("LSA needs a corpus or a co-occurrence file (cooccur=...)")
     if cooccur is not None and corpus is not None and params.get("matrix", "ppmi") == "ppmi":
         corpus = None  # the matrix's vocabulary is used
-    return LSA(cooccur=cooccur, **params).fit(corpus, progress=progress).wv
+    model = LSA(cooccur=cooccur, **params)
+    model.cluster, model.workers = cluster, workers
+    return model.fit(corpus, progress=progress).wv
 
 
 class LSA(Model):
@@ -209,6 +222,8 @@ class LSA(Model):
 
     schema = LSA_PARAMS
     family = "lsa"
+    cluster = None  # a Dask cluster for the PPMI and the SVD (wordvec.distributed_lsa)
+    workers = None  # (with cluster="local": how many worker processes)
 
     def _init_state(self, enc):
         if enc is None and self.params["cooccur"] is None:
@@ -217,6 +232,16 @@ class LSA(Model):
     def _run(self, enc, epochs, *, progress, checkpoint, phase, corpus):
         if checkpoint is not None:
             raise WordvecError("LSA has no checkpoints: its SVD is a single step")
+        if self.cluster is not None:
+            from .distributed_lsa import fit
+            if enc is not None:
+                raise WordvecError("--cluster: LSA on a cluster reads a counted matrix "
+                                   "(--cooccur), not a corpus")
+            vocab, self.W, stats = fit(self.params["cooccur"], self.cluster, self.params,
+                                       progress, workers=self.workers)
+            self.params["cooccur"] = os.fspath(self.params["cooccur"])
+            self.vocab = vocab
+            return stats
         vocab, self.W, stats = _fit(enc, self.params, progress)
         self.vocab = vocab
         return stats
