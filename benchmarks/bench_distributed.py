@@ -34,7 +34,9 @@ the throughput: a cluster is started once for many jobs; the first job on it is 
 so each worker's one-off loading of the compiled kernels is in it. Throughput is corpus tokens /
 wall seconds of the job. Every result is checked against the one-process result (the same
 words and counts; the same matrix, bit for bit: a SHA-256 of its arrays, computed after the
-timing).
+timing). For the cluster runs, the task stream (``distributed.get_task_stream``) gives the
+seconds the workers spent in each kind of task (count, merge, finish, cooccur, add...) and in
+moving inputs between workers.
 
 Every timed run holds ``/tmp/wordvec-bench.lock`` (flock), so it never overlaps another
 benchmark on this machine (do not start this script under ``flock`` on that file: it takes the
@@ -98,21 +100,34 @@ def main(part, kind, n, window, shards_json):
                 out.update(tokens=enc.raw_tokens, words=len(enc.vocab), nnz=int(m.nnz),
                            check=digest(m))
         return out
+    from distributed import get_task_stream
     from wordvec import distributed as wd
     t0 = time.perf_counter()
     with wd.connect("local", workers=n, threads_per_worker=1) as client:
         client.wait_for_workers(n)
         out["start_seconds"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if part == "vocab":
-            v = wd.count_words(shards, client, min_count=5)
-            out["seconds"] = time.perf_counter() - t0
-            out.update(tokens=v.raw_tokens, words=len(v), check=vocab_digest(v))
-        else:
-            m, v = wd.count_cooccurrence(shards, client, window=window, memory_gb=4.0,
-                                         threads=1, min_count=5)
-            out["seconds"] = time.perf_counter() - t0
-            out.update(tokens=v.raw_tokens, words=len(v), nnz=int(m.nnz), check=digest(m))
+        with get_task_stream(client) as stream:
+            t0 = time.perf_counter()
+            if part == "vocab":
+                v = wd.count_words(shards, client, min_count=5)
+                out["seconds"] = time.perf_counter() - t0
+                out.update(tokens=v.raw_tokens, words=len(v), check=vocab_digest(v))
+            else:
+                m, v = wd.count_cooccurrence(shards, client, window=window, memory_gb=4.0,
+                                             threads=1, min_count=5)
+                out["seconds"] = time.perf_counter() - t0
+                out.update(tokens=v.raw_tokens, words=len(v), nnz=int(m.nnz))
+    if part != "vocab":
+        out["check"] = digest(m)  # (after the timing)
+    # where the workers' time went: seconds per kind of task (wordvec-<kind>-...), and moving
+    # data between workers
+    tasks = {}
+    for t in stream.data:
+        kind = str(t["key"]).split("-")[1] if str(t["key"]).startswith("wordvec-") else "other"
+        for ss in t["startstops"]:
+            what = kind if ss["action"] == "compute" else ss["action"]
+            tasks[what] = tasks.get(what, 0.0) + ss["stop"] - ss["start"]
+    out["tasks"] = tasks
     return out
 """.replace("REPO", repr(REPO))
 
@@ -338,6 +353,15 @@ def main():
                      "identical to one process"], rows))
         print(f"2 workers / 1 worker: {two / one:.2f}x (issue target >= 1.7x); "
               f"2 workers / one process of 2 threads: {two / speed[CONFIGS[1][0]]:.2f}x")
+        cluster = [(label, min(results[(part, label)], key=lambda x: x["seconds"]))
+                   for label, kind, _ in CONFIGS if kind == "cluster"]
+        kinds = sorted({k for _, r in cluster for k in r["tasks"]},
+                       key=lambda k: -max(r["tasks"].get(k, 0) for _, r in cluster))
+        print(f"\n{part}, the fastest cluster runs: seconds the workers spent, by task kind "
+              "(compute; 'transfer': fetching inputs from another worker), summed over workers")
+        print(table(["configuration", "job wall s", *kinds],
+                    [[label, f"{r['seconds']:.2f}", *(f"{r['tasks'].get(k, 0):.2f}" for k in kinds)]
+                     for label, r in cluster]))
 
 
 if __name__ == "__main__":
