@@ -377,7 +377,7 @@ def part_purity(args, work):
         corpus = plain_corpus(args.corpus)
         with bench_lock():  # untimed, but minutes on every core: not during another's timing
             subprocess.run([sys.executable, "-m", "wordvec.cli", "train", corpus, "-o", model],
-                           check=True, cwd=REPO)
+                           check=True, cwd=REPO, stdout=sys.stderr)  # its summary names the temp folder
     v = wordvec.load(model)
     pairs = read_groups(GROUPS)
     kept = [(g, w) for g, w in pairs if w in v.index]
