@@ -394,6 +394,7 @@ def part_purity(args, work):
           + (f"; not in the model: {', '.join(missing)}" if missing else ""))
     tools = {
         "wordvec": lambda s: wordvec.cluster(Vectors(words, X), k, seed=s).labels,
+        "wordvec --restarts 10": lambda s: wordvec.cluster(Vectors(words, X), k, seed=s, restarts=10).labels,
         "MiniBatchKMeans": lambda s: MiniBatchKMeans(k, random_state=s, n_init=1).fit(U).labels_,
         "KMeans": lambda s: KMeans(k, n_init=1, random_state=s).fit(U).labels_,
         "KMeans n_init=10": lambda s: KMeans(k, n_init=10, random_state=s).fit(U).labels_,

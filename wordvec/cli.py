@@ -891,9 +891,12 @@ def plot(words, model_path, output, words_file, top, neighbours, analogy, cluste
 @click.option("--iters", default=None, type=click.IntRange(min=0),
               help="At most this many rounds after seeding; they stop earlier when no word "
                    "changes class. [default: 20]")
+@click.option("--restarts", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Run k-means this many times from different seeds and keep the classes of "
+                   "lowest inertia (scikit-learn's n_init); takes that many times as long.")
 @force_option
 @json_option
-def cluster(model_path, k, output, top, seed, iters, force, as_json):
+def cluster(model_path, k, output, top, seed, iters, restarts, force, as_json):
     """Group words into K classes by k-means on their unit vectors (cosine similarity).
 
     Writes 'word class' lines sorted by class, the format of word2vec's -classes; class 0
@@ -912,7 +915,7 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
     targets = [] if output == "-" else [(output, "classes")]
     _check_outputs(targets, [model_path], force)
     vectors = _load(model_path, limit=top)
-    result = run_cluster(vectors, k, top=top, seed=seed,
+    result = run_cluster(vectors, k, top=top, seed=seed, restarts=restarts,
                          iters=DEFAULT_ITERS if iters is None else iters)
     if output == "-":
         order = sorted(range(len(result.words)), key=lambda i: result.labels[i])
@@ -926,6 +929,7 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
         click.echo(json.dumps({"words": n, "k": k, "classes": used, "inertia": result.inertia,
                                "mean_cosine": 1 - result.inertia / n, "rounds": result.iterations,
                                "converged": result.converged, "seed": seed,
+                               "restarts": restarts, "start_inertias": result.starts,
                                "output": output}), err=output == "-")
         return
     click.echo(f"{n:,} words in {used:,} classes"
@@ -935,6 +939,7 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
                f"{', converged' if result.converged else ''}; "
                f"inertia {result.inertia:,.2f} (sum of 1 - cosine to the centroid; mean cosine "
                f"{1 - result.inertia / n:.4f})"
+               + (f", the best of {restarts} starts" if restarts > 1 else "")
                + ("" if output == "-" else f"; saved to {output}"), err=output == "-")
 
 
