@@ -30,9 +30,10 @@ again too, so no row that could be in the top ``n`` is missed. Memory stays boun
 are memory-mapped and scanned in place; one float per row and query is held.
 
 **Approximate search** (``--ann``) asks an HNSW graph (Malkov & Yashunin 2018) built by faiss
-(faiss-cpu). Measured against hnswlib and usearch at 1 M x 300 (``benchmarks/bench_search.py``):
-faiss and hnswlib search equally fast at the same recall, hnswlib builds 1.2x faster, but faiss
-installs from a wheel while hnswlib needs a C++ compiler; usearch was 3x slower. The graph file
+(faiss-cpu). Measured against hnswlib at 1 M x 300 (``benchmarks/bench_search.py``): the same
+recall and latency at every ef, graph builds within 1.3x of each other (either faster, by
+machine), but faiss installs from a wheel while hnswlib needs a C++ compiler; usearch, tried
+once, was 3x slower per query. The graph file
 is checked against the SHA-256 recorded in ``index.json`` before faiss reads it, since a
 damaged graph file could crash a native library.
 """
