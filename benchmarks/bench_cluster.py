@@ -44,8 +44,6 @@ words that land outside their group's class.
 """
 
 import argparse
-import contextlib
-import fcntl
 import filecmp
 import os
 import subprocess
@@ -56,9 +54,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, REPO, plain_corpus, run_json, run_record, shown, spread, table  # noqa: E402
+from _common import BENCH_CORPUS, HERE, REPO, bench_lock, plain_corpus, run_json, run_record, shown, spread, table  # noqa: E402
 
-LOCK = "/tmp/wordvec-bench.lock"
 SCRATCH = os.path.join(tempfile.gettempdir(), "wordvec-bench")
 GROUPS = os.path.join(HERE, "data", "cluster-groups.txt")
 THREAD_VARS = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -110,17 +107,6 @@ def main(tool, path, k, seed, iters, labels_out):
     np.save(labels_out, np.asarray(labels, dtype=np.int32))
     return out
 """
-
-
-@contextlib.contextmanager
-def bench_lock():
-    """Hold the machine's benchmark lock (the one ``flock /tmp/wordvec-bench.lock`` takes)."""
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def inertia(X, labels, k, block=1 << 17):
