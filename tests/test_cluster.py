@@ -148,7 +148,8 @@ def test_restarts_keep_the_start_of_lowest_inertia():
         cluster(v, 9, restarts=0)
 
 
-def test_same_classes_on_one_thread_or_all():
+def test_same_classes_on_one_thread_or_all(monkeypatch):
+    monkeypatch.setattr(cluster_module, "PARALLEL_MIN", 0)  # small, but on every core
     rng = np.random.default_rng(6)
     X = rng.standard_normal((3000, 40)).astype(np.float32)
     v = Vectors([f"w{i}" for i in range(3000)], X)
@@ -161,6 +162,10 @@ def test_same_classes_on_one_thread_or_all():
     every = cluster(v, 20, seed=3)
     assert np.array_equal(one.labels, every.labels)
     assert one.inertia == every.inertia
+    monkeypatch.setattr(cluster_module, "PARALLEL_MIN", 10**12)  # one core below it ...
+    small = cluster(v, 20, seed=3)
+    assert np.array_equal(small.labels, every.labels)
+    assert numba.get_num_threads() == before  # ... and the caller's thread count is given back
 
 
 def test_kmeans_plus_plus_same_on_one_core_or_all_and_never_repeats_a_point():
