@@ -276,10 +276,21 @@ def _interval(ctx, param, value):
               help="First learn N passes of phrases (wordvec phrases' defaults) and join them "
                    "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
+@click.option("--cluster", metavar="ADDRESS",
+              help="Train on a Dask cluster (sg, cbow): 'local' or a scheduler's address "
+                   "(tcp://host:8786); each worker trains its shards on its own copy of the model, "
+                   "and the copies are averaged every --sync-every words. Needs pip install "
+                   "'wordvec[dask]'.")
+@click.option("--workers", "cluster_workers", type=Count, metavar="N",
+              help="With --cluster local: how many worker processes (--threads: threads of "
+                   "each). [default: one a core]")
+@click.option("--sync-every", type=Count, metavar="WORDS",
+              help="With --cluster: words each worker trains between two averagings. "
+                   "[default: 1,000,000 (provisional)]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
-          phrase_passes, quiet, **options):
+          phrase_passes, cluster, cluster_workers, sync_every, quiet, **options):
     """Train word vectors on CORPUS and save them as a model folder.
 
     CORPUS is one or more text files (.gz/.bz2/.xz read directly), folders, or - for stdin;
@@ -300,6 +311,14 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     from .params import option_table
     options = _merge_aliases(options)
     given = {name: value for name, value in options.items() if value is not None}
+    if cluster is not None or cluster_workers is not None or sync_every is not None:
+        refused = [f for f, v in (("--continue", continue_from), ("--resume", resume),
+                                  ("--checkpoint-every", checkpoint_every),
+                                  ("--phrases", phrase_passes)) if v]
+        if refused:
+            raise WordvecError(f"{refused[0]} cannot be combined with --cluster (yet)")
+        return _train_on_cluster(corpus, kind or "sg", output, export_format, force, given,
+                                 cluster, cluster_workers, sync_every, quiet)
     if resume is not None:
         source = ctx.get_parameter_source
         extra = [f for f, v in (("CORPUS", corpus), ("--model", kind), ("--continue", continue_from),
@@ -398,6 +417,42 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         else:
             model.fit(fit_on, progress=not quiet, checkpoint=checkpoint)
     _save_trained(model, output, export_format, force, inputs, kind, checkpoint)
+
+
+def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster, workers,
+                      sync_every, quiet):
+    """``wordvec train --cluster``: see :mod:`wordvec.distributed_train`."""
+    if cluster is None:
+        flag = "--workers" if workers is not None else "--sync-every"
+        raise WordvecError(f"{flag} is for training on a Dask cluster: add --cluster local (or "
+                           "a scheduler address)")
+    if kind not in ("sg", "cbow"):
+        raise WordvecError(f"--cluster trains --model sg and cbow for now, not {kind}")
+    if export_format == "fasttext-bin":
+        raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind}")
+    from .params import option_table
+    table = option_table()
+    for name in given:
+        if kind not in [k for k, _ in table[name]]:
+            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model {kind}")
+    from .distributed_train import SYNC_EVERY, train_word2vec
+    from .resources import BUNDLED_CORPUS
+    shards = list(corpus) or [BUNDLED_CORPUS]
+    inputs = _local_inputs(shards, cluster)
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    _check_outputs(targets, inputs, force)
+    params = {k: v for k, v in given.items() if k != "threads"}
+    threads = given.get("threads")
+    if threads is not None and cluster != "local":
+        raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
+                           "running cluster's workers have the threads they have")
+    model = train_word2vec(
+        shards, cluster, {"arch": kind, **params},
+        sync_every=sync_every or SYNC_EVERY, workers=workers, threads_per_worker=threads or 1,
+        progress=not quiet, log=lambda line: click.echo(f"warning: {line}", err=True))
+    _save_trained(model, output, export_format, force, inputs, kind, None)
 
 
 def _save_trained(model, output, export_format, force, inputs, kind, checkpoint):
