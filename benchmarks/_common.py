@@ -161,7 +161,8 @@ def shown(path):
 DISTRIBUTIONS = {"numpy": "numpy", "numba": "numba", "scipy": "scipy", "gensim": "gensim",
                  "fasttext": ("fasttext-wheel", "fasttext"), "scikit-learn": "scikit-learn",
                  "matplotlib": "matplotlib", "opentsne": "openTSNE", "umap": "umap-learn",
-                 "adjusttext": "adjustText", "wefe": "wefe"}
+                 "adjusttext": "adjustText", "wefe": "wefe", "dask": "dask",
+                 "distributed": "distributed"}
 
 _VERSIONS = r"""
 import importlib.metadata as md

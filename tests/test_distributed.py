@@ -343,3 +343,49 @@ def test_cli_cooccur_cluster_blocks_and_gather(shards, tmp_path):
     assert r.exit_code == 1 and "not replacing" in r.output and (other / "notes.txt").exists()
     r = CliRunner().invoke(cli, ["cooccur", *common, "-o", str(one), "--blocks-dir", str(blocks)])
     assert r.exit_code == 1 and "--cluster" in r.output
+
+
+# ---- the worker processes ---------------------------------------------------------------------
+def test_local_workers_get_wordvecs_environment(monkeypatch):
+    """Numba's and BLAS's threads = the worker's own; glibc's thresholds as a plain process's,
+    not Dask's fixed trim threshold; this process's environment unchanged afterwards."""
+    for var in wd.THREAD_VARS + ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        # (set in this process, they would win, as in Dask; the `client` fixture's nannies
+        # copied Dask's own values here)
+        monkeypatch.delenv(var, raising=False)
+    before = dict(os.environ)
+    with wd.connect("local", workers=1, threads_per_worker=2) as client:
+        env, = client.run(lambda: {k: os.environ.get(k) for k in (
+            "NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+            "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}).values()
+        nthreads, = client.run(lambda: __import__("numba").config.NUMBA_NUM_THREADS).values()
+    assert env == {"NUMBA_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2",
+                   "MKL_NUM_THREADS": "2", "MALLOC_TRIM_THRESHOLD_": str(wd.TRIM_THRESHOLD),
+                   "MALLOC_MMAP_THRESHOLD_": str(wd.MMAP_THRESHOLD)}
+    assert nthreads == 2
+    assert dict(os.environ) == before  # (Dask's nanny copies its variables here: put back)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_tune_process_stops_the_mmap_churn_of_a_fixed_trim_threshold():
+    """With Dask's MALLOC_TRIM_THRESHOLD_ (as on a worker of `dask worker`), every 1 MB array is
+    a fresh mmap, zero-filled page by page; after tune_process it is reused from the heap."""
+    code = ("import resource, numpy as np\n"
+            "from wordvec import distributed as wd\n"
+            "def faults():\n"
+            "    r = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+            "    for _ in range(100):\n"
+            "        a = np.ones(1 << 17)\n"  # 1 MB
+            "        del a\n"
+            "    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r\n"
+            "faults()\n"
+            "before = faults()\n"
+            "wd.tune_process(threads=1)\n"
+            "faults()\n"
+            "print(before, faults())\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       env={**{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
+                            "MALLOC_TRIM_THRESHOLD_": "65536"})
+    assert r.returncode == 0, r.stderr
+    before, after = map(int, r.stdout.split())
+    assert before > 100 * 200 and after < 1000, (before, after)  # 256 pages a MB

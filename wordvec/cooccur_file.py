@@ -6,9 +6,21 @@ Everything read is checked before a kernel sees it (:func:`validate_cooccurrence
 member's ``.npy`` header before it is read, dtypes, shapes, ``indptr`` monotone and ending at
 the number of entries, every index in range, finite non-negative counts; a matrix handed in
 from Python goes through the same checks (:func:`validate_pair`).
+
+A *blocks folder* (``wordvec cooccur --cluster ... --blocks-dir``, :mod:`wordvec.distributed`)
+holds the same matrix cut into row blocks: ``blocks.json`` (format, shape, each block's file,
+rows and non-zeros, the counting params), ``vocab.txt`` and ``block-00000.npz``... (each the CSR
+arrays of rows ``lo:hi``, all columns, and its ``rows``). :func:`read_blocks_index` and
+:func:`iter_blocks` check it as thoroughly: the index's every field and that the blocks tile the
+rows 0..V in order, file names of the listed form only (no path leaves the folder), the
+vocabulary as :meth:`Vocabulary.load <wordvec.vocab.Vocabulary.load>` checks it, and each block
+as a file's matrix (headers before reading, no pickle, dtypes, shape, rows, structure, ranges,
+values, its listed non-zeros). :func:`load_blocks` stacks them into the matrix the gathered
+``.npz`` holds; :func:`load_cooccurrence` takes either.
 """
 
 import os
+import re
 
 import numpy as np
 import scipy.sparse as sp
@@ -221,7 +233,8 @@ def save_cooccurrence(path, matrix, vocab, params=None, *, force=False, inputs=(
 
 
 def load_cooccurrence(path, with_params=False):
-    """Read an ``.npz`` written by :func:`save_cooccurrence` -> ``(csr_matrix, Vocabulary)``.
+    """Read an ``.npz`` written by :func:`save_cooccurrence` -> ``(csr_matrix, Vocabulary)``
+    (or a folder of row blocks, ``wordvec cooccur --cluster --blocks-dir``: :func:`load_blocks`).
 
     Every field is checked before use: the arrays' types and shapes, the CSR structure and
     index ranges (:func:`validate_cooccurrence`), the words and counts, and ``params`` (a JSON
@@ -229,6 +242,8 @@ def load_cooccurrence(path, with_params=False):
     """
     import json
     path = os.fspath(path)
+    if os.path.isdir(path):
+        return load_blocks(path, with_params=with_params)
     if not os.path.isfile(path):
         raise WordvecError(f"no such co-occurrence file: {path!r}")
     z = _read_npz(path)
@@ -280,18 +295,23 @@ def load_cooccurrence(path, with_params=False):
         except (ValueError, RecursionError) as e:
             why = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:80]
             raise WordvecError(f"{path}: field 'params' is not valid JSON ({why})") from None
-        if not isinstance(params, dict):
-            raise WordvecError(f"{path}: field 'params' must be a JSON object, not "
-                               f"{type(params).__name__}")
-        window = params.get("window", 1)
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise WordvecError(f"{path}: field 'params': window must be an integer >= 1, "
-                               f"not {window!r}"[:200])
-        for key in ("symmetric", "distance_weighting"):
-            if not isinstance(params.get(key, True), bool):
-                raise WordvecError(f"{path}: field 'params': {key} must be true or false, "
-                                   f"not {params[key]!r}"[:200])
+        _check_params(params, path)
     return (m, vocab, params) if with_params else (m, vocab)
+
+
+def _check_params(params, source):
+    """The counting settings recorded with a matrix: a JSON object of known types."""
+    if not isinstance(params, dict):
+        raise WordvecError(f"{source}: field 'params' must be a JSON object, not "
+                           f"{type(params).__name__}")
+    window = params.get("window", 1)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise WordvecError(f"{source}: field 'params': window must be an integer >= 1, "
+                           f"not {window!r}"[:200])
+    for key in ("symmetric", "distance_weighting"):
+        if not isinstance(params.get(key, True), bool):
+            raise WordvecError(f"{source}: field 'params': {key} must be true or false, "
+                               f"not {params[key]!r}"[:200])
 
 
 def read_settings(path):
@@ -301,8 +321,11 @@ def read_settings(path):
     """
     import json
     try:
-        z = _read_npz(os.fspath(path), keys=("params",))
-        params = json.loads(str(z["params"])) if "params" in z else {}
+        if os.path.isdir(path):
+            params = read_blocks_index(path)[2]
+        else:
+            z = _read_npz(os.fspath(path), keys=("params",))
+            params = json.loads(str(z["params"])) if "params" in z else {}
     except (WordvecError, OSError, ValueError, KeyError, RecursionError):
         return {}
     if not isinstance(params, dict):
@@ -314,3 +337,150 @@ def read_settings(path):
         if isinstance(params.get(key), bool):
             out[key] = params[key]
     return out
+
+
+# ---- a folder of row blocks -------------------------------------------------------------------
+BLOCKS_FORMAT = "wordvec-cooccur-blocks-1"
+BLOCKS_INDEX = "blocks.json"
+_BLOCK_NAME = re.compile(r"^block-[0-9]{5,9}\.npz$")
+_MAX_INDEX_BYTES = 64 << 20
+_BLOCK_KEYS = ("format", "data", "indices", "indptr", "shape", "rows")
+
+
+def is_blocks_dir(path):
+    """True for a folder holding a ``blocks.json`` (a blocks folder, to be checked on reading)."""
+    try:
+        return os.path.isdir(path) and os.path.isfile(os.path.join(path, BLOCKS_INDEX))
+    except (TypeError, ValueError):
+        return False
+
+
+def read_blocks_index(path):
+    """``(vocab, blocks, params)`` of a blocks folder, checked: ``blocks`` is a list of
+    ``(file path, lo, hi, nnz)`` whose rows tile ``0..len(vocab)`` in order."""
+    import json
+
+    from .vocab import Vocabulary
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise WordvecError(f"no such co-occurrence folder: {path!r}")
+    index = os.path.join(path, BLOCKS_INDEX)
+    where = f"{index}"
+    if not os.path.isfile(index):
+        raise WordvecError(f"{path}: not a co-occurrence blocks folder (no {BLOCKS_INDEX} in it; "
+                           "'wordvec cooccur --cluster ... --blocks-dir' writes one)")
+    try:
+        if os.path.getsize(index) > _MAX_INDEX_BYTES:
+            raise WordvecError(f"{where}: too large for a blocks index")
+        with open(index, "rb") as f:
+            meta = json.loads(f.read().decode("utf-8"))
+    except WordvecError:
+        raise
+    except OSError as e:
+        raise WordvecError(f"{where}: cannot read: {e.strerror or e}") from None
+    except (ValueError, RecursionError) as e:  # (UnicodeDecodeError is a ValueError)
+        why = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:80]
+        raise WordvecError(f"{where}: not valid JSON ({why})") from None
+    if not isinstance(meta, dict) or meta.get("format") != BLOCKS_FORMAT:
+        raise WordvecError(f"{where}: not a wordvec blocks index (its format is not "
+                           f"{BLOCKS_FORMAT!r})")
+    shape = meta.get("shape")
+    if (not isinstance(shape, list) or len(shape) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in shape)
+            or shape[0] != shape[1]):
+        raise WordvecError(f"{where}: field 'shape' must be [V, V], V >= 0, not {shape!r}"[:200])
+    n = shape[0]
+    params = meta.get("params", {})
+    _check_params(params, where)
+    listed = meta.get("blocks")
+    if not isinstance(listed, list):
+        raise WordvecError(f"{where}: field 'blocks' must be a list")
+    blocks, expect = [], 0
+    for i, b in enumerate(listed):
+        what = f"{where}: block {i + 1}"
+        if not isinstance(b, dict):
+            raise WordvecError(f"{what}: must be an object")
+        name, rows, nnz = b.get("file"), b.get("rows"), b.get("nnz")
+        if not isinstance(name, str) or not _BLOCK_NAME.match(name):
+            raise WordvecError(f"{what}: file {name!r} is not a block file name "
+                               f"(block-00000.npz...)"[:200])
+        if (not isinstance(rows, list) or len(rows) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in rows)):
+            raise WordvecError(f"{what}: field 'rows' must be [lo, hi], not {rows!r}"[:200])
+        lo, hi = rows
+        if lo != expect or not lo < hi <= n:
+            raise WordvecError(f"{what}: rows [{lo}, {hi}] do not continue the blocks before it "
+                               f"(expected [{expect}, ...] within 0..{n}): blocks must tile the "
+                               "rows in order")
+        if isinstance(nnz, bool) or not isinstance(nnz, int) or nnz < 0:
+            raise WordvecError(f"{what}: field 'nnz' must be a count, not {nnz!r}"[:200])
+        blocks.append((os.path.join(path, name), lo, hi, nnz))
+        expect = hi
+    if expect != n:
+        raise WordvecError(f"{where}: the blocks cover rows 0..{expect}, not all {n:,} rows")
+    if len({b[0] for b in blocks}) != len(blocks):
+        raise WordvecError(f"{where}: a block file is listed twice")
+    vocab = Vocabulary.load(os.path.join(path, "vocab.txt"))
+    if len(vocab) != n:
+        raise WordvecError(f"{path}: vocab.txt holds {len(vocab):,} words, the matrix has "
+                           f"{n:,} rows")
+    for i, w in enumerate(vocab.words):
+        if BAD_WORD.search(w):
+            raise WordvecError(f"{path}/vocab.txt: word {i + 1} ({w[:40]!r}) contains whitespace "
+                               "or NUL")
+    return vocab, blocks, params
+
+
+def read_block(file, lo, hi, nnz, n):
+    """One row block of a blocks folder, checked -> canonical CSR float64 (hi - lo) x n."""
+    if os.path.islink(file) or not os.path.isfile(file):
+        raise WordvecError(f"{file}: missing (or not a plain file), though the index lists it")
+    z = _read_npz(file, keys=_BLOCK_KEYS)
+    fmt = z["format"]
+    if fmt.dtype.kind != "U" or fmt.ndim != 0 or str(fmt) != BLOCKS_FORMAT:
+        raise WordvecError(f"{file}: not a wordvec co-occurrence block (its format field is "
+                           f"not {BLOCKS_FORMAT!r})")
+    for key, want in (("shape", (hi - lo, n)), ("rows", (lo, hi))):
+        a = z[key]
+        if a.dtype.kind not in "iu" or a.shape != (2,) or tuple(int(x) for x in a) != want:
+            raise WordvecError(f"{file}: field {key!r} must be {list(want)} as the index says, "
+                               f"not {a.tolist() if a.size <= 4 else a.shape}")
+    data = z["data"]
+    if data.dtype.kind != "f":
+        raise WordvecError(f"{file}: field 'data' must hold floating-point values, "
+                           f"not {data.dtype}")
+    _check_compressed(data, z["indices"], z["indptr"], hi - lo, n, file)
+    if len(data) != nnz:
+        raise WordvecError(f"{file}: {len(data):,} non-zeros, the index says {nnz:,}")
+    return _canonical(sp.csr_matrix((data, z["indices"], z["indptr"]), shape=(hi - lo, n)), file)
+
+
+def iter_blocks(path, index=None):
+    """``(lo, hi, csr)`` for each row block of a blocks folder in row order, each checked as it
+    is read (one block in memory at a time). ``index``: :func:`read_blocks_index`'s result."""
+    vocab, blocks, _ = index or read_blocks_index(path)
+    for file, lo, hi, nnz in blocks:
+        yield lo, hi, read_block(file, lo, hi, nnz, len(vocab))
+
+
+def load_blocks(path, with_params=False):
+    """A blocks folder as ``(csr_matrix, Vocabulary)`` (and its params with ``with_params``):
+    the matrix the gathered ``.npz`` holds (same values, columns and rows)."""
+    path = os.fspath(path)
+    index = read_blocks_index(path)
+    vocab, blocks, params = index
+    n = len(vocab)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    data, indices = [], []
+    for lo, hi, m in iter_blocks(path, index):
+        indptr[lo + 1:hi + 1] = m.indptr[1:] + indptr[lo]
+        data.append(m.data)
+        indices.append(m.indices.astype(np.int32))
+    nnz = int(indptr[-1])
+    data = np.concatenate(data) if data else np.zeros(0)
+    indices = np.concatenate(indices) if indices else np.zeros(0, np.int32)
+    if data.dtype != np.float64:
+        data = data.astype(np.float64)
+    m = sp.csr_matrix((data, indices, indptr.astype(np.int32 if nnz < 2**31 else np.int64)),
+                      shape=(n, n))
+    return (m, vocab, params) if with_params else (m, vocab)

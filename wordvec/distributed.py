@@ -40,6 +40,23 @@ Faults: a worker that dies takes its tasks and the results it holds with it; Das
 again on the others (from the shard files, which are never changed), so the result is the same.
 The vocabulary the co-occurrence tasks share is copied to every worker first, so losing one does
 not mean counting the words again.
+
+Worker processes (:func:`worker_environ`, :func:`tune_process`). Dask's nanny starts every worker
+with ``MALLOC_TRIM_THRESHOLD_=65536`` (to hand freed memory back to the system). Setting any of
+glibc's malloc thresholds switches off its *dynamic* mmap threshold, so every allocation above
+128 KB (most numpy arrays a counting task makes: the encoded chunks, the hash tables' temporary
+arrays, the row blocks) becomes a fresh ``mmap`` that is zero-filled page by page and unmapped
+when freed: 2.6x the page faults of a plain process, and the co-occurrence task ran 1.25-1.4x
+slower on a worker than the same call in a plain process (``benchmarks/bench_dask_overhead.py``;
+a plain process given the same variable is as slow). wordvec sets the two thresholds to what
+glibc's dynamic ones reach in a plain process (mmap 32 MB, trim 64 MB: a worker may keep up to
+64 MB of freed memory rather than return it at once): in the environment of the workers of a
+``--cluster local``, and, for workers started elsewhere (``dask worker``), with ``mallopt`` in
+the worker process at the start of wordvec's first task there. The workers of a
+``--cluster local`` also get Numba's and the BLAS libraries' thread counts (``NUMBA_NUM_THREADS``,
+``OMP_/OPENBLAS_/MKL_NUM_THREADS``) set to their own thread count, not one per core: two
+workers of one thread on two cores must not each start two threads; and each task sets
+``numba.set_num_threads`` to the threads it is given.
 """
 
 import contextlib
@@ -47,12 +64,14 @@ import glob
 import logging
 import os
 import re
+import sys
 import uuid
 from collections import namedtuple
 
 import numpy as np
 
 from . import progress as report
+from .cooccur_file import BLOCKS_FORMAT
 from .corpus import CHUNK_CHARS, MAX_SENTENCE_LENGTH, expand_paths, iter_chunks, iter_stream_chunks
 from .errors import WordvecError
 
@@ -81,6 +100,66 @@ def is_url(shard):
     return isinstance(shard, str) and bool(_URL.match(shard))
 
 
+# ---- the worker processes -------------------------------------------------------------------
+# glibc's ceiling for its dynamic mmap threshold on 64-bit systems, and the trim threshold it
+# pairs with it (twice the mmap threshold) when it raises the mmap threshold itself
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
+THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+_tuned = []
+
+
+def worker_environ(threads_per_worker):
+    """``(pre_spawn, env)``: the environment of the worker processes of a local cluster.
+
+    ``pre_spawn`` is set before a worker process starts (Dask's
+    ``distributed.nanny.pre-spawn-environ``: malloc and the BLAS libraries read theirs when they
+    load): Dask's own (``MALLOC_TRIM_THRESHOLD_``...) with ``MALLOC_MMAP_THRESHOLD_`` and the BLAS
+    thread counts added. ``env`` is set inside the worker process only, before it runs a task
+    (``NUMBA_NUM_THREADS``: Numba reads it when it is imported, by the first task; were it in
+    ``pre_spawn``, Dask would also copy it into this process's environment, where Numba may
+    already run with another count). A variable already set in this process's environment wins,
+    as in Dask.
+    """
+    import dask
+    n = str(int(threads_per_worker))
+    pre = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    if "MALLOC_MMAP_THRESHOLD_" not in pre and str(pre.get("MALLOC_TRIM_THRESHOLD_")) == "65536":
+        pre["MALLOC_TRIM_THRESHOLD_"] = str(TRIM_THRESHOLD)  # (a value in os.environ wins)
+        pre["MALLOC_MMAP_THRESHOLD_"] = str(MMAP_THRESHOLD)
+    for var in THREAD_VARS[1:]:
+        pre[var] = n
+    return pre, {"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", n)}
+
+
+def tune_process(threads=None):
+    """Called at the start of every wordvec task on a worker (cheap after the first).
+
+    Once a process: where glibc's malloc runs with Dask's fixed trim threshold
+    (``MALLOC_TRIM_THRESHOLD_=65536``, no mmap threshold set), set the mmap and trim thresholds
+    with ``mallopt`` to :data:`MMAP_THRESHOLD` and :data:`TRIM_THRESHOLD`, the values glibc's
+    dynamic thresholds reach in a plain process (see the module's notes; another trim threshold
+    is the user's choice, and is kept). Every call: with ``threads``, Numba's parallel kernels in
+    this task's thread use that many threads (at most the process's ``NUMBA_NUM_THREADS``).
+    """
+    if not _tuned:
+        _tuned.append(True)
+        if (os.environ.get("MALLOC_TRIM_THRESHOLD_") == "65536"
+                and not os.environ.get("MALLOC_MMAP_THRESHOLD_")
+                and sys.platform.startswith("linux")):
+            try:
+                import ctypes
+                libc = ctypes.CDLL(None)
+                libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+            except (OSError, AttributeError, TypeError):  # not glibc: nothing to tune
+                pass
+    if threads:
+        import numba
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+
+
 # ---- the cluster ----------------------------------------------------------------------------
 @contextlib.contextmanager
 def connect(address="local", workers=None, threads_per_worker=1):
@@ -103,17 +182,31 @@ def connect(address="local", workers=None, threads_per_worker=1):
         n = int(workers) if workers is not None else resolve_threads(None)
         if n < 1 or int(threads_per_worker) < 1:
             raise WordvecError("a local cluster needs at least one worker of one thread")
-        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=int(threads_per_worker),
-                                           processes=True, dashboard_address="127.0.0.1:0",
-                                           silence_logs=logging.ERROR)
+        import dask
+        pre_spawn, env = worker_environ(threads_per_worker)
+        # A nanny copies its pre-spawn variables into this process's environment before it
+        # starts a worker (so that the worker inherits them): put ours back afterwards.
+        saved = {k: os.environ.get(k) for k in pre_spawn}
         try:
-            client = distributed.Client(cluster)
+            # (a nanny reads its pre-spawn environment when it is made, and keeps it for restarts)
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": pre_spawn}):
+                cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=int(threads_per_worker), processes=True,
+                    dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR, env=env)
             try:
-                yield client
+                client = distributed.Client(cluster)
+                try:
+                    yield client
+                finally:
+                    client.close()
             finally:
-                client.close()
+                cluster.close()
         finally:
-            cluster.close()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         return
     if workers is not None:
         raise WordvecError("--workers starts that many workers with --cluster local; a running "
@@ -222,6 +315,7 @@ def count_shard(shard, lowercase=False, max_sentence_length=MAX_SENTENCE_LENGTH,
                 max_words_table=None):
     """Count one shard with the single-machine scanner -> its :data:`Table`."""
     from .encode import MAX_WORDS_TABLE, SENTINEL, _Scan
+    tune_process()
     scan = _Scan(None, max_words_table or MAX_WORDS_TABLE, max_sentence_length)
     with open_chunks(shard) as chunks:
         scan.feed_chunks(chunks, lowercase)
@@ -387,6 +481,7 @@ def cooccur_shard(shard, vocab, bounds, lowercase, max_sentence_length, window, 
     single-machine counter -> its exact integer totals, one int64 CSR per row block."""
     from .cooccur import count_row_blocks
     from .encode import OpenedText, encode
+    tune_process(threads)
     with open_chunks(shard) as chunks:
         enc = encode(OpenedText(chunks), vocab=vocab, lowercase=lowercase,
                      max_sentence_length=max_sentence_length, allow_empty=True)
@@ -523,9 +618,6 @@ def _collect(finished, bounds, vocab, params, gather, blocks_dir, force, inputs,
     data = np.concatenate([p.data for p in parts]) if parts else np.zeros(0)
     parts.clear()
     return _csr(data, indices, indptr.astype(np.int32 if nnz < 2**31 else np.int64), (n, n))
-
-
-BLOCKS_FORMAT = "wordvec-cooccur-blocks-1"
 
 
 def save_blocks(path, blocks, bounds, vocab, params, *, force=False, inputs=()):

@@ -328,7 +328,8 @@ def _count_params(window, distance_weighting, memory_gb):
               "Soft memory limit for co-occurrence counting, in GB, as Stanford's -memory: the "
               "counters take at most a fifth of it; beyond, sorted chunks spill to disk.",
               lo=0, lo_open=True, flag="--memory"),
-        Param("cooccur", "path", None, "Reuse a matrix from 'wordvec cooccur' (no corpus needed).",
+        Param("cooccur", "path", None, "Reuse a matrix from 'wordvec cooccur': its .npz, or its "
+              "--blocks-dir folder (no corpus needed).",
               none_ok=True, default_text="count from the corpus"),
     ]
 
