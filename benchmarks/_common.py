@@ -1,7 +1,9 @@
 """Helpers shared by the benchmark scripts: corpus preparation, per-tool subprocess runs, the
 run record printed at the top of every write-up, and mean / spread over seeds."""
 
+import contextlib
 import datetime
+import fcntl
 import hashlib
 import json
 import lzma
@@ -16,6 +18,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 BENCH_CORPUS = os.path.join(SHARED, "corpora", "bench-en.txt.xz")
+
+
+LOCK = "/tmp/wordvec-bench.lock"  # timed runs hold it, so benchmarks never overlap on a machine
+
+
+@contextlib.contextmanager
+def bench_lock():
+    """Hold the machine's benchmark lock (the one ``flock /tmp/wordvec-bench.lock`` takes)."""
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def plain_corpus(path, repeat=1, folder=None, tokens=None):

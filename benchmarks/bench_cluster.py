@@ -44,8 +44,6 @@ words that land outside their group's class.
 """
 
 import argparse
-import contextlib
-import fcntl
 import filecmp
 import os
 import subprocess
@@ -56,9 +54,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, HERE, REPO, plain_corpus, run_json, run_record, shown, spread, table  # noqa: E402
+from _common import BENCH_CORPUS, HERE, REPO, bench_lock, plain_corpus, run_json, run_record, shown, spread, table  # noqa: E402
 
-LOCK = "/tmp/wordvec-bench.lock"
 SCRATCH = os.path.join(tempfile.gettempdir(), "wordvec-bench")
 GROUPS = os.path.join(HERE, "data", "cluster-groups.txt")
 THREAD_VARS = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -110,17 +107,6 @@ def main(tool, path, k, seed, iters, labels_out):
     np.save(labels_out, np.asarray(labels, dtype=np.int32))
     return out
 """
-
-
-@contextlib.contextmanager
-def bench_lock():
-    """Hold the machine's benchmark lock (the one ``flock /tmp/wordvec-bench.lock`` takes)."""
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def inertia(X, labels, k, block=1 << 17):
@@ -377,7 +363,7 @@ def part_purity(args, work):
         corpus = plain_corpus(args.corpus)
         with bench_lock():  # untimed, but minutes on every core: not during another's timing
             subprocess.run([sys.executable, "-m", "wordvec.cli", "train", corpus, "-o", model],
-                           check=True, cwd=REPO)
+                           check=True, cwd=REPO, stdout=sys.stderr)  # its summary names the temp folder
     v = wordvec.load(model)
     pairs = read_groups(GROUPS)
     kept = [(g, w) for g, w in pairs if w in v.index]
@@ -394,6 +380,7 @@ def part_purity(args, work):
           + (f"; not in the model: {', '.join(missing)}" if missing else ""))
     tools = {
         "wordvec": lambda s: wordvec.cluster(Vectors(words, X), k, seed=s).labels,
+        "wordvec --restarts 10": lambda s: wordvec.cluster(Vectors(words, X), k, seed=s, restarts=10).labels,
         "MiniBatchKMeans": lambda s: MiniBatchKMeans(k, random_state=s, n_init=1).fit(U).labels_,
         "KMeans": lambda s: KMeans(k, n_init=1, random_state=s).fit(U).labels_,
         "KMeans n_init=10": lambda s: KMeans(k, n_init=10, random_state=s).fit(U).labels_,

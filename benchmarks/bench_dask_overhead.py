@@ -31,8 +31,6 @@ benchmark on this machine; variants alternate run by run.
 """
 
 import argparse
-import contextlib
-import fcntl
 import json
 import os
 import subprocess
@@ -40,9 +38,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, REPO, plain_corpus, run_record, shown, table  # noqa: E402
+from _common import BENCH_CORPUS, REPO, bench_lock, plain_corpus, run_record, shown, table  # noqa: E402
 
-LOCK = "/tmp/wordvec-bench.lock"
 VARIANTS = ("plain", "plain-trim", "plain-trim-tuned", "dask-default", "dask-wordvec",
             "plain-2proc", "dask-2x1")
 
@@ -124,16 +121,6 @@ def main(variant, shard, runs, copies):
     return {"inside": out, "cpu": cpu, "faults": faults, "round_trip": trip,
             "worker_env": next(iter(env.values()))}
 """.replace("REPO", repr(REPO))
-
-
-@contextlib.contextmanager
-def bench_lock():
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _child(variant, shard, runs, copies=1, env=None):

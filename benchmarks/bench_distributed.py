@@ -46,8 +46,6 @@ the fastest of ``--runs`` runs, with the slowest beside it.
 """
 
 import argparse
-import contextlib
-import fcntl
 import json
 import os
 import subprocess
@@ -55,9 +53,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, REPO, plain_corpus, run_record, shown, spread, table  # noqa: E402
+from _common import BENCH_CORPUS, REPO, bench_lock, plain_corpus, run_record, shown, spread, table  # noqa: E402
 
-LOCK = "/tmp/wordvec-bench.lock"
 SCRATCH = os.path.join(tempfile.gettempdir(), "wordvec-bench")
 CONFIGS = (("one process, 1 thread", "single", 1), ("one process, 2 threads", "single", 2),
            ("LocalCluster 1 worker x 1 thread", "cluster", 1),
@@ -254,17 +251,6 @@ def bench_lsa(args):
              " (ARPACK reference singular values from the cache)"))
     print(table(["configuration", "PPMI s", "SVD s", "mean rel err of s", "max rel err",
                  "max rel err top 10", "WS-353", "MEN", "SimLex"], rows))
-
-
-@contextlib.contextmanager
-def bench_lock():
-    """Hold the machine's benchmark lock (the one ``flock /tmp/wordvec-bench.lock`` takes)."""
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def split_shards(path, n, folder):

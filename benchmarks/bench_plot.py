@@ -44,18 +44,16 @@ benchmark's timed run on this machine.
 """
 
 import argparse
-import fcntl
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, REPO, plain_corpus, run_json, run_record, shown, table  # noqa: E402
+from _common import BENCH_CORPUS, REPO, bench_lock, plain_corpus, run_json, run_record, shown, table  # noqa: E402
 
 PROJECT = f"""
 import sys, time
@@ -133,20 +131,8 @@ def main(model, n, how):
     return out
 """
 
-LOCK = "/tmp/wordvec-bench.lock"
 METHODS = ["pca", "sklearn", "sklearn-random", "opentsne", "opentsne-fft", "opentsne-1000", "umap", "wordvec-tsne"]
 K = 10
-
-
-@contextmanager
-def bench_lock():
-    """Timed sections never overlap other benchmarks on this machine."""
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def make_model(args):

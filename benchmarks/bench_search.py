@@ -76,7 +76,6 @@ hnswlib graph's input are cached in ``wordvec-bench/`` of the temp folder.
 
 import argparse
 import contextlib
-import fcntl
 import importlib.util
 import json
 import lzma
@@ -92,11 +91,21 @@ from collections import Counter
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BENCH_CORPUS, DISTRIBUTIONS, REPO, plain_corpus, run_json, run_record, shown, spread, table  # noqa: E402
+from _common import (  # noqa: E402
+    BENCH_CORPUS,
+    DISTRIBUTIONS,
+    REPO,
+    bench_lock,
+    plain_corpus,
+    run_json,
+    run_record,
+    shown,
+    spread,
+    table,
+)
 
 sys.path.insert(0, REPO)
 
-LOCK = "/tmp/wordvec-bench.lock"
 SCRATCH = os.path.join(tempfile.gettempdir(), "wordvec-bench")
 BUNDLED = os.path.join(REPO, "wordvec", "data", "gutenberg-pd.txt.xz")
 THREAD_VARS = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -141,17 +150,6 @@ def main(path, out, M, ef_construction, threads):
     index.save_index(out)
     return {"seconds": time.perf_counter() - t0, "elements": index.get_current_count()}
 """
-
-
-@contextlib.contextmanager
-def bench_lock():
-    """Hold the machine's benchmark lock (the one ``flock /tmp/wordvec-bench.lock`` takes)."""
-    with open(LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -130,7 +130,26 @@ def test_same_seed_same_classes_different_seeds_can_differ():
     assert any(not np.array_equal(a.labels, o) for o in others)
 
 
-def test_same_classes_on_one_thread_or_all():
+def test_restarts_keep_the_start_of_lowest_inertia():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((500, 12)).astype(np.float32)
+    v = Vectors([f"w{i}" for i in range(500)], X)
+    one = cluster(v, 9, seed=11)
+    best = cluster(v, 9, seed=11, restarts=6)
+    assert one.starts == [one.inertia]
+    assert len(best.starts) == 6 and best.starts[0] == one.inertia  # start 0 is the seed's own run
+    assert len(set(best.starts)) > 1  # the other starts really start elsewhere
+    assert best.inertia == min(best.starts) < one.inertia
+    ours, _ = numpy_inertia(X, best.labels, 9)  # the classes kept are the best start's
+    assert ours == pytest.approx(best.inertia, rel=1e-5)
+    again = cluster(v, 9, seed=11, restarts=6)
+    assert np.array_equal(again.labels, best.labels) and again.starts == best.starts
+    with pytest.raises(WordvecError, match="restarts"):
+        cluster(v, 9, restarts=0)
+
+
+def test_same_classes_on_one_thread_or_all(monkeypatch):
+    monkeypatch.setattr(cluster_module, "PARALLEL_MIN", 0)  # small, but on every core
     rng = np.random.default_rng(6)
     X = rng.standard_normal((3000, 40)).astype(np.float32)
     v = Vectors([f"w{i}" for i in range(3000)], X)
@@ -143,6 +162,10 @@ def test_same_classes_on_one_thread_or_all():
     every = cluster(v, 20, seed=3)
     assert np.array_equal(one.labels, every.labels)
     assert one.inertia == every.inertia
+    monkeypatch.setattr(cluster_module, "PARALLEL_MIN", 10**12)  # one core below it ...
+    small = cluster(v, 20, seed=3)
+    assert np.array_equal(small.labels, every.labels)
+    assert numba.get_num_threads() == before  # ... and the caller's thread count is given back
 
 
 def test_kmeans_plus_plus_same_on_one_core_or_all_and_never_repeats_a_point():
@@ -316,6 +339,12 @@ def test_cli_top_json_and_stdout(model):
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert out["words"] == 20 and out["k"] == 3 and out["classes"] == 3
+    assert out["restarts"] == 1 and out["start_inertias"] == [out["inertia"]]
+    r = run("cluster", "-m", path, "-k", 3, "--restarts", 4, "-o", "r.txt", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["restarts"] == 4 and len(out["start_inertias"]) == 4
+    assert out["inertia"] == min(out["start_inertias"])
     assert set(read_classes("t.txt")) == set(v.words[:20])
     r = run("cluster", "-m", path, "-k", 3, "--top", 20, "-o", "-")
     assert r.exit_code == 0
@@ -330,6 +359,7 @@ def test_cli_top_json_and_stdout(model):
     (["-k", "2", "--top", "0", "-o", "c.txt"], 2, ["--top"]),
     (["-k", "2", "--seed", "-1", "-o", "c.txt"], 2, ["--seed"]),
     (["-k", "2", "--iters", "-1", "-o", "c.txt"], 2, ["--iters"]),
+    (["-k", "2", "--restarts", "0", "-o", "c.txt"], 2, ["--restarts"]),
     (["-o", "c.txt"], 2, ["Missing option '-k'"]),
     (["-k", "2"], 2, ["Missing option '-o'"]),
 ])

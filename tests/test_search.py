@@ -95,7 +95,12 @@ def coded(X, folder):
     return search._read_codes(str(folder), *X.shape)
 
 
-def test_exact_search_agrees_with_brute_force(monkeypatch, tmp_path):
+@pytest.mark.parametrize("blas_from", [10**9, 1, 40], ids=["int8", "blas", "blas-at-40"])
+def test_exact_search_agrees_with_brute_force(monkeypatch, tmp_path, blas_from):
+    """The int8 pass with its bound check, and the BLAS pass over the float32 rows that serves
+    batches of queries, both give brute force's rows and scores."""
+    monkeypatch.setattr(search, "BLAS_QUERIES", blas_from)
+    monkeypatch.setattr(search, "BLAS_GROUP", 9)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((1000, 8)).astype(np.float32)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
@@ -132,6 +137,9 @@ def test_exact_search_is_exact_where_int8_codes_cannot_tell_rows_apart(tmp_path)
     assert not np.array_equal(np.argsort(-approx[0], kind="stable")[:10], want)  # codes alone: wrong
     rows, scores = search.exact_top(X, codes, scales, errors, q[None], 10)[0]
     assert np.array_equal(rows, want) and np.allclose(scores, S[want], atol=1e-6)
+    batch = search.exact_top(X, codes, scales, errors, np.repeat(q[None], search.BLAS_QUERIES, 0), 10)
+    for rows_b, scores_b in batch:  # the same query in a batch: the BLAS pass, the same answer
+        assert np.array_equal(rows_b, rows) and np.array_equal(scores_b, scores)
 
 
 def test_index_finds_each_text_first_and_same_topic_next(model, corpus, tmp_path):

@@ -277,16 +277,21 @@ def _interval(ctx, param, value):
                    "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
 @click.option("--cluster", metavar="ADDRESS",
-              help="--model lsa with --cooccur: the PPMI matrix and its SVD on a Dask cluster, "
-                   "'local' (worker processes on this machine) or a scheduler's address "
-                   "(tcp://host:8786); a --cooccur blocks folder is read by the workers. Needs "
-                   "pip install 'wordvec[dask]'.")
-@click.option("--workers", type=Count, metavar="N",
-              help="With --cluster local: how many worker processes. [default: one a core]")
+              help="Train on a Dask cluster (sg, cbow): 'local' or a scheduler's address "
+                   "(tcp://host:8786); each worker trains its shards on its own copy of the model, "
+                   "and the copies are averaged every --sync-every words. With --model lsa and "
+                   "--cooccur: the PPMI matrix and its SVD on the cluster (a --cooccur blocks "
+                   "folder is read by the workers). Needs pip install 'wordvec[dask]'.")
+@click.option("--workers", "cluster_workers", type=Count, metavar="N",
+              help="With --cluster local: how many worker processes (--threads: threads of "
+                   "each). [default: one a core]")
+@click.option("--sync-every", type=Count, metavar="WORDS",
+              help="With --cluster: words each worker trains between two averagings. "
+                   "[default: 1,000,000 (provisional)]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
-          phrase_passes, cluster, workers, quiet, **options):
+          phrase_passes, cluster, cluster_workers, sync_every, quiet, **options):
     """Train word vectors on CORPUS and save them as a model folder.
 
     CORPUS is one or more text files (.gz/.bz2/.xz read directly), folders, or - for stdin;
@@ -308,12 +313,19 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     from .params import option_table
     options = _merge_aliases(options)
     given = {name: value for name, value in options.items() if value is not None}
+    if cluster is not None or cluster_workers is not None or sync_every is not None:
+        refused = [f for f, v in (("--continue", continue_from), ("--resume", resume),
+                                  ("--checkpoint-every", checkpoint_every),
+                                  ("--phrases", phrase_passes)) if v]
+        if refused:
+            raise WordvecError(f"{refused[0]} cannot be combined with --cluster (yet)")
+        return _train_on_cluster(corpus, kind or "sg", output, export_format, force, given,
+                                 cluster, cluster_workers, sync_every, quiet)
     if resume is not None:
         source = ctx.get_parameter_source
         extra = [f for f, v in (("CORPUS", corpus), ("--model", kind), ("--continue", continue_from),
                                 ("--format", export_format), ("--checkpoint-every", checkpoint_every),
-                                ("--phrases", phrase_passes), ("--cluster", cluster),
-                                ("--workers", workers))
+                                ("--phrases", phrase_passes))
                  if v] + ["--" + k.replace("_", "-") for k in given]
         if source("output") != click.core.ParameterSource.DEFAULT:
             extra.append("-o")
@@ -323,22 +335,6 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         return _resume(resume, force, quiet)
     table = option_table()
     model = None
-    if cluster is not None:
-        if (kind or "sg") != "lsa":
-            raise WordvecError("--cluster trains --model lsa (from --cooccur) so far; "
-                               "data-parallel training of the other models is not there yet")
-        conflict = [f for f, v in (("CORPUS", corpus), ("--continue", continue_from),
-                                   ("--checkpoint-every", checkpoint_every),
-                                   ("--phrases", phrase_passes)) if v]
-        if conflict:
-            raise WordvecError(f"--cluster: LSA on a cluster reads a counted matrix (--cooccur); "
-                               f"drop {conflict[0]}")
-        if not given.get("cooccur"):
-            raise WordvecError("--cluster: LSA on a cluster reads a counted matrix: give --cooccur "
-                               "(a folder from 'wordvec cooccur --cluster ... --blocks-dir', or "
-                               "an .npz)")
-    else:
-        _no_workers_without_cluster(workers)
     if continue_from is not None:
         from . import native
         from .formats import detect
@@ -408,8 +404,6 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     else:
         from .api import make_model
         model = make_model(kind, **given)
-        if cluster is not None:
-            model.cluster, model.workers = cluster, workers
         if corpus and model.params.get("cooccur") is not None:
             raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
         fit_on = fit_corpus or (None if model.params.get("cooccur") is not None else BUNDLED_CORPUS)
@@ -425,6 +419,77 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
         else:
             model.fit(fit_on, progress=not quiet, checkpoint=checkpoint)
     _save_trained(model, output, export_format, force, inputs, kind, checkpoint)
+
+
+def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster, workers,
+                      sync_every, quiet):
+    """``wordvec train --cluster``: see :mod:`wordvec.distributed_train`."""
+    if cluster is None:
+        flag = "--workers" if workers is not None else "--sync-every"
+        raise WordvecError(f"{flag} is for training on a Dask cluster: add --cluster local (or "
+                           "a scheduler address)")
+    if kind == "lsa":
+        return _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers,
+                               sync_every, quiet)
+    if kind not in ("sg", "cbow"):
+        raise WordvecError(f"--cluster trains --model sg and cbow for now (and lsa from "
+                           f"--cooccur), not {kind}")
+    if export_format == "fasttext-bin":
+        raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind}")
+    from .params import option_table
+    table = option_table()
+    for name in given:
+        if kind not in [k for k, _ in table[name]]:
+            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model {kind}")
+    from .distributed_train import SYNC_EVERY, train_word2vec
+    from .resources import BUNDLED_CORPUS
+    shards = list(corpus) or [BUNDLED_CORPUS]
+    inputs = _local_inputs(shards, cluster)
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    _check_outputs(targets, inputs, force)
+    params = {k: v for k, v in given.items() if k != "threads"}
+    threads = given.get("threads")
+    if threads is not None and cluster != "local":
+        raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
+                           "running cluster's workers have the threads they have")
+    model = train_word2vec(
+        shards, cluster, {"arch": kind, **params},
+        sync_every=sync_every or SYNC_EVERY, workers=workers, threads_per_worker=threads or 1,
+        progress=not quiet, log=lambda line: click.echo(f"warning: {line}", err=True))
+    _save_trained(model, output, export_format, force, inputs, kind, None)
+
+
+def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers, sync_every,
+                    quiet):
+    """``wordvec train --model lsa --cooccur ... --cluster``: see :mod:`wordvec.distributed_lsa`."""
+    if sync_every is not None:
+        raise WordvecError("--sync-every is for training sg/cbow on a cluster; LSA's SVD has no "
+                           "replicas to average")
+    if corpus:
+        raise WordvecError("--cluster: LSA on a cluster reads a counted matrix (--cooccur), not a "
+                           "corpus: count it with 'wordvec cooccur --cluster ... --blocks-dir'")
+    if not given.get("cooccur"):
+        raise WordvecError("--cluster: LSA on a cluster reads a counted matrix: give --cooccur "
+                           "(a folder from 'wordvec cooccur --cluster ... --blocks-dir', or an .npz)")
+    if export_format == "fasttext-bin":
+        raise WordvecError("--format fasttext-bin writes fastText models, not --model lsa")
+    from .api import make_model
+    from .params import option_table
+    table = option_table()
+    for name in given:
+        if "lsa" not in [k for k, _ in table[name]]:
+            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model lsa")
+    inputs = [given["cooccur"]]
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    _check_outputs(targets, inputs, force)
+    model = make_model("lsa", **given)
+    model.cluster, model.workers = cluster, workers
+    model.fit(None, progress=not quiet)
+    _save_trained(model, output, export_format, force, inputs, "lsa", None)
 
 
 def _save_trained(model, output, export_format, force, inputs, kind, checkpoint):
@@ -918,9 +983,12 @@ def plot(words, model_path, output, words_file, top, neighbours, analogy, cluste
 @click.option("--iters", default=None, type=click.IntRange(min=0),
               help="At most this many rounds after seeding; they stop earlier when no word "
                    "changes class. [default: 20]")
+@click.option("--restarts", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Run k-means this many times from different seeds and keep the classes of "
+                   "lowest inertia (scikit-learn's n_init); takes that many times as long.")
 @force_option
 @json_option
-def cluster(model_path, k, output, top, seed, iters, force, as_json):
+def cluster(model_path, k, output, top, seed, iters, restarts, force, as_json):
     """Group words into K classes by k-means on their unit vectors (cosine similarity).
 
     Writes 'word class' lines sorted by class, the format of word2vec's -classes; class 0
@@ -939,7 +1007,7 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
     targets = [] if output == "-" else [(output, "classes")]
     _check_outputs(targets, [model_path], force)
     vectors = _load(model_path, limit=top)
-    result = run_cluster(vectors, k, top=top, seed=seed,
+    result = run_cluster(vectors, k, top=top, seed=seed, restarts=restarts,
                          iters=DEFAULT_ITERS if iters is None else iters)
     if output == "-":
         order = sorted(range(len(result.words)), key=lambda i: result.labels[i])
@@ -953,6 +1021,7 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
         click.echo(json.dumps({"words": n, "k": k, "classes": used, "inertia": result.inertia,
                                "mean_cosine": 1 - result.inertia / n, "rounds": result.iterations,
                                "converged": result.converged, "seed": seed,
+                               "restarts": restarts, "start_inertias": result.starts,
                                "output": output}), err=output == "-")
         return
     click.echo(f"{n:,} words in {used:,} classes"
@@ -962,6 +1031,7 @@ def cluster(model_path, k, output, top, seed, iters, force, as_json):
                f"{', converged' if result.converged else ''}; "
                f"inertia {result.inertia:,.2f} (sum of 1 - cosine to the centroid; mean cosine "
                f"{1 - result.inertia / n:.4f})"
+               + (f", the best of {restarts} starts" if restarts > 1 else "")
                + ("" if output == "-" else f"; saved to {output}"), err=output == "-")
 
 

@@ -30,9 +30,10 @@ again too, so no row that could be in the top ``n`` is missed. Memory stays boun
 are memory-mapped and scanned in place; one float per row and query is held.
 
 **Approximate search** (``--ann``) asks an HNSW graph (Malkov & Yashunin 2018) built by faiss
-(faiss-cpu). Measured against hnswlib and usearch at 1 M x 300 (``benchmarks/bench_search.py``):
-faiss and hnswlib search equally fast at the same recall, hnswlib builds 1.2x faster, but faiss
-installs from a wheel while hnswlib needs a C++ compiler; usearch was 3x slower. The graph file
+(faiss-cpu). Measured against hnswlib at 1 M x 300 (``benchmarks/bench_search.py``): the same
+recall and latency at every ef, graph builds within 1.3x of each other (either faster, by
+machine), but faiss installs from a wheel while hnswlib needs a C++ compiler; usearch, tried
+once, was 3x slower per query. The graph file
 is checked against the SHA-256 recorded in ``index.json`` before faiss reads it, since a
 damaged graph file could crash a native library.
 """
@@ -371,6 +372,8 @@ class Index:
 
 
 QUERY_BATCH = 16  # queries scored per pass over the codes
+BLAS_QUERIES = 32  # from this many queries on, exact search scores the float32 rows by BLAS
+BLAS_GROUP = 256  # queries a pass over the float32 rows serves
 _CANDIDATES = 64  # at least this many candidates re-scored from float32 rows per query
 _SLACK = np.float32(1e-4)  # float32 rounding of the code scores, with a wide margin
 
@@ -378,9 +381,15 @@ _SLACK = np.float32(1e-4)  # float32 rounding of the code scores, with a wide ma
 def exact_top(X, codes, scales, errors, Q, n):
     """For each row of ``Q`` (unit queries), the ``n`` rows of ``X`` of highest ``X @ q`` (rows of
     scale 0, zero rows, never), found from the int8 ``codes`` and checked with ``errors`` (see
-    the module's description): ``[(rows, scores)]``, best first."""
+    the module's description): ``[(rows, scores)]``, best first.
+
+    From ``BLAS_QUERIES`` queries on, the float32 rows themselves are scored instead, by blocks
+    of a matrix product (``_blas_top``): one pass over 4 bytes a value serves many queries, and
+    a BLAS matrix product outruns the int8 kernel's query-by-query dot products."""
     N = len(X)
     Q = np.ascontiguousarray(Q, dtype=np.float32)
+    if len(Q) >= BLAS_QUERIES:
+        return _blas_top(X, scales, Q, n)
     out = []
     for s in range(0, len(Q), QUERY_BATCH):
         batch = Q[s:s + QUERY_BATCH]
@@ -389,6 +398,67 @@ def exact_top(X, codes, scales, errors, Q, n):
         for q, a in zip(batch, approx):
             out.append(_refine(X, errors, q, a, n))
     return out
+
+
+def _blas_top(X, scales, Q, n):
+    """Exact top ``n`` of ``X @ q`` for every row of ``Q``: row blocks of ``X`` scored against
+    ``BLAS_QUERIES``-query groups by one matrix product each, every query's best ``n`` kept in a
+    heap by :func:`_keep_best` (rows of scale 0 never); the rows kept are scored again as
+    ``_refine`` scores them, so a query gets the same scores alone or in a batch."""
+    N = len(X)
+    valid = scales > 0
+    n = min(n, int(valid.sum()))
+    out = []
+    for s in range(0, len(Q), BLAS_GROUP):
+        group = Q[s:s + BLAS_GROUP]
+        best_s = np.full((len(group), max(n, 1)), -np.inf, dtype=np.float32)
+        best_i = np.full((len(group), max(n, 1)), -1, dtype=np.int64)
+        if n > 0:
+            S = np.empty((len(group), BLOCK_ROWS), dtype=np.float32)
+            for a in range(0, N, BLOCK_ROWS):
+                block = np.asarray(X[a:a + BLOCK_ROWS], dtype=np.float32)
+                scores = S[:, :len(block)]
+                np.matmul(group, block.T, out=scores)
+                _keep_best(scores, valid, a, best_s, best_i)
+        for q, rows in zip(group, best_i):
+            rows = np.sort(rows[rows >= 0])
+            exact = np.asarray(X[rows], dtype=np.float32) @ q if len(rows) else np.zeros(0, np.float32)
+            order = np.argsort(-exact, kind="stable")
+            out.append((rows[order].astype(np.int64), exact[order]))
+    return out
+
+
+@njit(cache=True, nogil=True, fastmath=True, parallel=True)
+def _keep_best(S, valid, offset, best_s, best_i):
+    """Fold the scores ``S`` (queries x rows ``offset``...) into each query's heap of its best
+    ``n`` (``best_s``/``best_i``, the worst at the root: the lowest score, of equal scores the
+    later row), valid rows only; a row replaces the root only if strictly better, so of equal
+    scores the earlier row stays."""
+    m, rows = S.shape
+    n = best_s.shape[1]
+    for j in prange(m):
+        hs = best_s[j]
+        hi = best_i[j]
+        for r in range(rows):
+            v = S[j, r]
+            if v > hs[0] and valid[offset + r]:
+                row = offset + r
+                # sift down from the root
+                p = 0
+                while True:
+                    c = 2 * p + 1
+                    if c >= n:
+                        break
+                    if c + 1 < n and (hs[c + 1] < hs[c] or (hs[c + 1] == hs[c] and hi[c + 1] > hi[c])):
+                        c += 1
+                    if hs[c] < v or (hs[c] == v and hi[c] > row):
+                        hs[p] = hs[c]
+                        hi[p] = hi[c]
+                        p = c
+                    else:
+                        break
+                hs[p] = v
+                hi[p] = row
 
 
 def _refine(X, errors, q, approx, n):
