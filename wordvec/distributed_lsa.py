@@ -64,17 +64,10 @@ def _add(a, b):
 
 def _ppmi_block(block, col_sum, cds, shift):
     """One row block's PPMI given the whole matrix's column sums (as :func:`wordvec.lsa.ppmi`)."""
-    from .lsa import ppmi_rows
+    from .lsa import ppmi_rows, ppmi_terms
     wd.tune_process()
     row_sum = np.asarray(block.sum(axis=1), dtype=np.float64).ravel()
-    with np.errstate(divide="ignore"):
-        log_row = np.log(row_sum)
-        log_col = cds * np.log(col_sum)
-    smooth_total = float(np.sum(col_sum[col_sum > 0] ** cds))
-    if smooth_total <= 0:
-        raise WordvecError("the co-occurrence matrix is empty: no word pairs to weight")
-    offset = np.log(smooth_total) - np.log(float(shift))
-    return ppmi_rows(block, log_row, log_col, offset)
+    return ppmi_rows(block, *ppmi_terms(row_sum, col_sum, cds, shift))
 
 
 def _nnz(block):

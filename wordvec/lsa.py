@@ -72,6 +72,12 @@ def ppmi(counts, cds=0.75, shift=1.0):
         raise WordvecError("co-occurrence counts must be non-negative")
     row_sum = np.asarray(C.sum(axis=1), dtype=np.float64).ravel()
     col_sum = np.asarray(C.sum(axis=0), dtype=np.float64).ravel()
+    return ppmi_rows(C, *ppmi_terms(row_sum, col_sum, cds, shift))
+
+
+def ppmi_terms(row_sum, col_sum, cds, shift):
+    """The log row sums, smoothed log column sums and offset PPMI needs (``ppmi_rows``' inputs),
+    from a whole matrix's row and column sums (float64)."""
     with np.errstate(divide="ignore"):
         log_row = np.log(row_sum)
         log_col = cds * np.log(col_sum)
@@ -79,7 +85,7 @@ def ppmi(counts, cds=0.75, shift=1.0):
     if smooth_total <= 0:
         raise WordvecError("the co-occurrence matrix is empty: no word pairs to weight")
     offset = np.log(smooth_total) - np.log(float(shift))
-    return ppmi_rows(C, log_row, log_col, offset)
+    return log_row, log_col, offset
 
 
 def ppmi_rows(C, log_row, log_col, offset):
