@@ -185,6 +185,7 @@ class _Killer(threading.Thread):
         try:
             for _ in range(self.before):
                 assert _feed(self.fifo, self.data, deadline, self.stop), "an earlier reader was not fed"
+                _until_closed(self.fifo, self.stop, deadline)  # (that reader is done with it)
             fd = _open_writer(self.fifo, deadline, self.stop)
             assert fd is not None, "no task opened the shard"
             try:

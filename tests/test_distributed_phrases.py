@@ -58,15 +58,16 @@ def _phrased(folder):
     return b"".join((Path(folder) / f"part-{i}.txt").read_bytes() for i in range(N_SHARDS))
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(passes=2),                                                # word2phrase's score, connectors
-    dict(scoring="npmi", threshold=0.4, min_count=3, connectors=()),
+@pytest.mark.parametrize("urls, kwargs", [
+    (False, dict(passes=2)),                                       # word2phrase's score, connectors
+    (True, dict(scoring="npmi", threshold=0.4, min_count=3, connectors=())),  # file:// (fsspec)
 ])
-def test_identical_to_one_machine(client, shards, tmp_path, kwargs):
+def test_identical_to_one_machine(client, shards, tmp_path, urls, kwargs):
     one = Phrases(**kwargs).fit(shards)
     one.save(tmp_path / "one.json")
     one.write(shards, tmp_path / "one.txt")
-    many, tokens, files = dp.phrases_on_cluster(shards, Phrases(**kwargs), client,
+    job = [f"file://{p}" for p in shards] if urls else shards
+    many, tokens, files = dp.phrases_on_cluster(job, Phrases(**kwargs), client,
                                                 output=tmp_path / "many",
                                                 save=tmp_path / "many.json")
     assert files == N_SHARDS and tokens == one.tokens_written
@@ -81,7 +82,7 @@ def test_identical_to_one_machine(client, shards, tmp_path, kwargs):
     assert sorted(os.listdir(tmp_path / "many")) == [f"part-{i}.txt" for i in range(N_SHARDS)]
     # the saved phrases applied to the shards on the cluster: the same text again
     loaded = Phrases.load(tmp_path / "many.json")
-    _, tokens, _ = dp.phrases_on_cluster(shards, loaded, client, learn=False,
+    _, tokens, _ = dp.phrases_on_cluster(job, loaded, client, learn=False,
                                          output=tmp_path / "applied")
     assert _phrased(tmp_path / "applied") == (tmp_path / "one.txt").read_bytes()
     assert tokens == one.tokens_written
