@@ -9,6 +9,7 @@ machine prunes, merges pruned alike, in a fixed tree).
 import gzip
 import lzma
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -199,3 +200,26 @@ def test_cli_refusals(shards, tmp_path):
     _refused([*shards, "-o", str(Path(shards[0]).parent), "--cluster", "local"], "part-0.txt")
     _refused([*shards, "-o", str(tmp_path / "z.txt"), "--workers", "2"], "--cluster local")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="named pipes and /proc")
+def test_a_worker_killed_while_counting_phrases_changes_nothing(client, shards, tmp_path):
+    """One shard is a named pipe: its counting task reads half of it, its worker is killed
+    (SIGKILL), and Dask's re-run reads it again (as do the writing task and any task whose
+    result was lost): the phrases and the text are still one machine's."""
+    from test_distributed import _Killer  # (tests/ is on the path: pytest's rootdir layout)
+    one = Phrases(passes=1).fit(shards)
+    one.write(shards, tmp_path / "one.txt")
+    fifo = tmp_path / "part-1.txt"
+    os.mkfifo(fifo)
+    data = gzip.decompress(Path(shards[1]).read_bytes())
+    killer = _Killer(client, fifo, data, "wordvec-phrases-count-0-1-")
+    killer.start()
+    try:
+        many, _, _ = dp.phrases_on_cluster([shards[0], str(fifo), *shards[2:]], Phrases(passes=1),
+                                           client, output=tmp_path / "many")
+    finally:
+        killer.check()
+    assert list(many.passes[0].phrases.items()) == list(one.passes[0].phrases.items())
+    assert one.stats == many.stats
+    assert _phrased(tmp_path / "many") == (tmp_path / "one.txt").read_bytes()
