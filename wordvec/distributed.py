@@ -36,6 +36,9 @@ in the last bits). No worker holds more than one shard's counts and one block of
 client fetches the finished blocks one at a time, to write them as files and/or stack them into
 today's ``.npz``.
 
+Phrases (``wordvec phrases --cluster``) are counted, merged and applied the same way: see
+:mod:`wordvec.distributed_phrases`.
+
 Faults: a worker that dies takes its tasks and the results it holds with it; Dask runs them
 again on the others (from the shard files, which are never changed), so the result is the same.
 The vocabulary the co-occurrence tasks share is copied to every worker first, so losing one does
