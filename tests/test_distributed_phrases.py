@@ -140,6 +140,23 @@ def test_merge_adds_and_prunes():
     rows = {tuple(m.words.split(sep)[j] for j in k if j >= 0): c
             for k, c in zip(m.keys.tolist(), m.counts.tolist())}
     assert rows == {("a", "b"): 6} and m.pruned_candidates == 2 and m.min_reduce == 3
+    # past max_words words (connectors included, never pruned) the rarest go, and their pairs
+    b = dp.Counts(sep.join(["b", "c"]), np.array([1, 1]),
+                  np.array([[0, 1, -1, -1]], np.int32), np.array([2]), 2, 0, 0, 1, 1)
+    m = dp.merge_counts(a, b, 100, 3, ("of",))  # 4 words > 3: down to 2 (0.7 x 3): floors 1..6
+    assert m.words.split(sep) == ["of"] and m.word_counts.tolist() == [2] and len(m.counts) == 0
+    assert m.pruned_words == 3 and m.pruned_candidates == 3 and m.word_min_reduce == 7
+
+
+def test_an_empty_shard_counts_nothing(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    settings = Phrases().settings
+    c = dp.count_shard(str(empty), settings, [])
+    assert c.tokens == 0 and len(c.counts) == 0 and c.keys.shape == (0, 4) and c.words == ""
+    m = dp.merge_counts(c, c, 100, 100, tuple(settings["connectors"]))
+    assert m.tokens == 0 and len(m.counts) == 0 and m.words == ""
+    assert dp.score_counts(m, settings)[0] == {}
 
 
 def test_one_bar_per_job_with_words_per_second(client, shards, capsys):
