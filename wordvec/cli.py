@@ -280,13 +280,14 @@ def _interval(ctx, param, value):
               help="Train on a Dask cluster (sg, cbow, glove): 'local' or a scheduler's address "
                    "(tcp://host:8786); each worker trains its shards (glove: its row blocks of "
                    "--cooccur, or of the matrix counted there from CORPUS) on its own copy of "
-                   "the model, and the copies are combined every --sync-every words. With --model lsa and "
-                   "--cooccur: the PPMI matrix and its SVD on the cluster (a --cooccur blocks "
-                   "folder is read by the workers). Needs pip install 'wordvec[dask]'.")
+                   "the model, and the copies are combined every --sync-every words (glove: "
+                   "entries). With --model lsa and --cooccur: the PPMI matrix and its SVD on "
+                   "the cluster (a --cooccur blocks folder is read by the workers). Needs pip "
+                   "install 'wordvec[dask]'.")
 @click.option("--workers", "cluster_workers", type=Count, metavar="N",
               help="With --cluster local: how many worker processes (--threads: threads of "
                    "each). [default: one a core]")
-@click.option("--sync-every", type=Count, metavar="WORDS",
+@click.option("--sync-every", type=Count, metavar="N",
               help="With --cluster: words (sg, cbow) or co-occurrence entries (glove: "
                    "non-zeros) each worker trains between two averagings. "
                    "[default: 1,000,000 (provisional)]")
