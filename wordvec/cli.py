@@ -290,7 +290,8 @@ def _interval(ctx, param, value):
 @click.option("--sync-every", type=Count, metavar="N",
               help="With --cluster: words (sg, cbow) or co-occurrence entries (glove: "
                    "non-zeros) each worker trains between two averagings. "
-                   "[default: 1,000,000 (provisional)]")
+                   "[default: 1,000,000; glove: a quarter of a worker's share of an epoch, "
+                   "at least 1,000,000 (provisional)]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
@@ -484,7 +485,7 @@ def _glove_on_cluster(corpus, output, export_format, force, given, cluster, work
     if threads is not None and cluster != "local":
         raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
                            "running cluster's workers have the threads they have")
-    from .distributed_glove import SYNC_EVERY, train_glove
+    from .distributed_glove import train_glove
     shards = None
     if cooccur:
         inputs = [cooccur]
@@ -498,7 +499,7 @@ def _glove_on_cluster(corpus, output, export_format, force, given, cluster, work
     _check_outputs(targets, inputs, force)
     params = {k: v for k, v in given.items() if k not in ("threads", "cooccur")}
     model = train_glove(
-        cooccur, cluster, params, corpus=shards, sync_every=sync_every or SYNC_EVERY,
+        cooccur, cluster, params, corpus=shards, sync_every=sync_every,
         workers=workers, threads_per_worker=threads or 1, progress=not quiet,
         log=lambda line: click.echo(f"warning: {line}", err=True))
     _save_trained(model, output, export_format, force, inputs, "glove", None)

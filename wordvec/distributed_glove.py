@@ -64,6 +64,7 @@ sum-vectors-mean-sums       (not run)                  0.191, 0.189 / 3.6, 3.8 %
 sum                         0.179 / 4.0 % / 0.00714    0.167 / 3.6 % / 21.0 (seed 1)
 gradsq                      0.146 / 3.1 % / 0.00744
 mean                        0.086 / 1.7 % / 0.00903    0.113, 0.108 / 1.9, 1.9 % / 11.9, 11.8
+(none: the first replica)                              0.079 / 1.2 % / 11.5 (seed 1)
 ==========================  =========================  =========================================
 
 With 4 workers (on 2 cores; sync 250,000): sum-vectors 0.205 / 3.3 % / loss 0.00722, gradsq
@@ -78,8 +79,11 @@ machine with bias AdaGrad sums within 15 % of one machine's, and checks that "me
 Communication: each round moves the eight arrays, ``(2 V dim + 2 V) x 4`` bytes of parameters
 and as many of AdaGrad sums (float32), to every replica and back (:func:`sync_bytes`).
 ``sync_every`` (entries each replica trains between two averagings) trades that cost against how
-far the replicas drift apart; :data:`SYNC_EVERY` is provisional until measured on a large
-matrix.
+far the replicas drift apart. Its default, a quarter of each worker's share of an epoch
+(:data:`ROUNDS_PER_EPOCH` rounds an epoch) but at least :data:`SYNC_EVERY` (1,000,000) entries,
+so that a large matrix does not pay for a broadcast every million entries, is provisional until
+measured on a large matrix: on the bundled one (5.7 M entries, 2 workers) it is 1,000,000, the
+setting measured above.
 
 Faults: a worker lost during a round is dropped, as in :mod:`wordvec.distributed_train`: the
 round is combined from the replicas that returned, a line says so (``log``), and the lost
@@ -100,9 +104,11 @@ from . import progress as report
 from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round
 from .errors import WordvecError
 
-#: entries (non-zeros) each replica trains between two averagings (provisional: measured on
-#: the bundled corpus only)
+#: entries (non-zeros) each replica trains between two averagings, by default: a
+#: 1/ROUNDS_PER_EPOCH of each worker's share of an epoch, at least SYNC_EVERY (provisional:
+#: measured on the bundled corpus's matrix only, where it is SYNC_EVERY)
 SYNC_EVERY = 1_000_000
+ROUNDS_PER_EPOCH = 4
 #: how the replicas are combined (see the module docstring); the first is the default
 COMBINE = ("sum-vectors", "sum-vectors-mean-sums", "sum", "gradsq", "mean")
 _SHUFFLE = 0xB10C  # the random stream of a part's one-time shuffle: (seed, 0x610E, _SHUFFLE, part)
@@ -301,7 +307,7 @@ def _open_input(cooccur, corpus):
 
 
 def train_glove(cooccur=None, client="local", params=None, *, corpus=None,
-                sync_every=SYNC_EVERY, combine="sum-vectors", workers=None, threads_per_worker=1,
+                sync_every=None, combine="sum-vectors", workers=None, threads_per_worker=1,
                 progress=False, log=None, max_rounds=None):
     """Train GloVe on a Dask cluster -> a :class:`~wordvec.glove.GloVe` model (``.save``
     writes a normal model folder).
@@ -314,14 +320,16 @@ def train_glove(cooccur=None, client="local", params=None, *, corpus=None,
     ``params``) and gathered in the driver. ``params``: :data:`wordvec.params.GLOVE`
     settings (``threads`` is ignored: each worker uses its own threads). ``client``:
     ``"local"``, a scheduler address or a ``distributed.Client``. ``sync_every``: entries
-    (non-zeros) each replica trains between two averagings. ``combine``: how replicas are
+    (non-zeros) each replica trains between two averagings (default: a quarter of each
+    worker's share of an epoch, :data:`ROUNDS_PER_EPOCH`, and at least :data:`SYNC_EVERY`,
+    1,000,000; provisional). ``combine``: how replicas are
     combined (:data:`COMBINE`; see the module docstring). ``log``: called with a line for each
     event worth telling (a lost worker); default: the ``wordvec.distributed_glove`` logger.
     """
     from .params import GLOVE
     p = GLOVE.resolve({k: v for k, v in dict(params or {}).items() if k != "cooccur"})
-    sync_every = int(sync_every)
-    if sync_every < 1:
+    sync_every = None if sync_every is None else int(sync_every)
+    if sync_every is not None and sync_every < 1:
         raise WordvecError(f"--sync-every must be at least 1 entry (got {sync_every})")
     if combine not in COMBINE:
         raise WordvecError(f"unknown way to combine replicas {combine!r}: use one of "
@@ -429,6 +437,8 @@ def _train(c, distributed, run, parts, vocab, p, sync_every, combine, progress, 
     nnz = int(sum(entries.values()))
     if nnz == 0:
         raise WordvecError("no co-occurrences to train on (every sentence has a single word?)")
+    if sync_every is None:  # a quarter of a worker's share of an epoch, at least SYNC_EVERY
+        sync_every = max(SYNC_EVERY, -(-nnz // (len(addrs) * ROUNDS_PER_EPOCH)))
     chunk = _chunk_size(sync_every)
     sizes = {}
     for b, n in entries.items():
