@@ -51,12 +51,14 @@ import numpy as np
 from . import distributed as wd
 from . import progress as report
 from .corpus import MAX_SENTENCE_LENGTH
-from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round
+from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, reassign
 from .errors import WordvecError
 
 #: words each replica trains between two averagings (provisional: not measured yet)
 SYNC_EVERY = 1_000_000
 LOG = logging.getLogger("wordvec.distributed_train")
+# the names these helpers had here before they moved to wordvec.distributed_rounds
+_Queue, _reassign, _gather_round = Queue, reassign, gather_round
 
 # ---- on the workers -------------------------------------------------------------------------
 # Encoded shards kept in the worker process: {(run, shard index): EncodedCorpus}
