@@ -277,17 +277,21 @@ def _interval(ctx, param, value):
                    "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
 @click.option("--cluster", metavar="ADDRESS",
-              help="Train on a Dask cluster (sg, cbow): 'local' or a scheduler's address "
-                   "(tcp://host:8786); each worker trains its shards on its own copy of the model, "
-                   "and the copies are averaged every --sync-every words. With --model lsa and "
-                   "--cooccur: the PPMI matrix and its SVD on the cluster (a --cooccur blocks "
-                   "folder is read by the workers). Needs pip install 'wordvec[dask]'.")
+              help="Train on a Dask cluster (sg, cbow, glove): 'local' or a scheduler's address "
+                   "(tcp://host:8786); each worker trains its shards (glove: its row blocks of "
+                   "--cooccur, or of the matrix counted there from CORPUS) on its own copy of "
+                   "the model, and the copies are combined every --sync-every words (glove: "
+                   "entries). With --model lsa and --cooccur: the PPMI matrix and its SVD on "
+                   "the cluster (a --cooccur blocks folder is read by the workers). Needs pip "
+                   "install 'wordvec[dask]'.")
 @click.option("--workers", "cluster_workers", type=Count, metavar="N",
               help="With --cluster local: how many worker processes (--threads: threads of "
                    "each). [default: one a core]")
-@click.option("--sync-every", type=Count, metavar="WORDS",
-              help="With --cluster: words each worker trains between two averagings. "
-                   "[default: 1,000,000 (provisional)]")
+@click.option("--sync-every", type=Count, metavar="N",
+              help="With --cluster: words (sg, cbow) or co-occurrence entries (glove: "
+                   "non-zeros) each worker trains between two averagings. "
+                   "[default: 1,000,000; glove: a quarter of a worker's share of an epoch, "
+                   "at least 1,000,000 (provisional)]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
@@ -431,8 +435,11 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     if kind == "lsa":
         return _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers,
                                sync_every, quiet)
+    if kind == "glove":
+        return _glove_on_cluster(corpus, output, export_format, force, given, cluster, workers,
+                                 sync_every, quiet)
     if kind not in ("sg", "cbow"):
-        raise WordvecError(f"--cluster trains --model sg and cbow for now (and lsa from "
+        raise WordvecError(f"--cluster trains --model sg, cbow and glove for now (and lsa from "
                            f"--cooccur), not {kind}")
     if export_format == "fasttext-bin":
         raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind}")
@@ -461,11 +468,48 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     _save_trained(model, output, export_format, force, inputs, kind, None)
 
 
+def _glove_on_cluster(corpus, output, export_format, force, given, cluster, workers, sync_every,
+                      quiet):
+    """``wordvec train --model glove --cluster``: see :mod:`wordvec.distributed_glove`."""
+    if export_format == "fasttext-bin":
+        raise WordvecError("--format fasttext-bin writes fastText models, not --model glove")
+    from .params import option_table
+    table = option_table()
+    for name in given:
+        if "glove" not in [k for k, _ in table[name]]:
+            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model glove")
+    cooccur = given.get("cooccur")
+    if corpus and cooccur:
+        raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
+    threads = given.get("threads")
+    if threads is not None and cluster != "local":
+        raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
+                           "running cluster's workers have the threads they have")
+    from .distributed_glove import train_glove
+    shards = None
+    if cooccur:
+        inputs = [cooccur]
+    else:
+        from .resources import BUNDLED_CORPUS
+        shards = list(corpus) or [BUNDLED_CORPUS]
+        inputs = _local_inputs(shards, cluster)
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    _check_outputs(targets, inputs, force)
+    params = {k: v for k, v in given.items() if k not in ("threads", "cooccur")}
+    model = train_glove(
+        cooccur, cluster, params, corpus=shards, sync_every=sync_every,
+        workers=workers, threads_per_worker=threads or 1, progress=not quiet,
+        log=lambda line: click.echo(f"warning: {line}", err=True))
+    _save_trained(model, output, export_format, force, inputs, "glove", None)
+
+
 def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers, sync_every,
                     quiet):
     """``wordvec train --model lsa --cooccur ... --cluster``: see :mod:`wordvec.distributed_lsa`."""
     if sync_every is not None:
-        raise WordvecError("--sync-every is for training sg/cbow on a cluster; LSA's SVD has no "
+        raise WordvecError("--sync-every is for training sg, cbow, glove on a cluster; LSA's SVD has no "
                            "replicas to average")
     if corpus:
         raise WordvecError("--cluster: LSA on a cluster reads a counted matrix (--cooccur), not a "
