@@ -277,8 +277,8 @@ def _interval(ctx, param, value):
                    "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
 @click.option("--cluster", metavar="ADDRESS",
-              help="Train on a Dask cluster (sg, cbow): 'local' or a scheduler's address "
-                   "(tcp://host:8786); each worker trains its shards on its own copy of the model, "
+              help="Train on a Dask cluster (sg, cbow, fasttext): 'local' or a scheduler's "
+                   "address (tcp://host:8786); each worker trains its shards on its own copy of the model, "
                    "and the copies are averaged every --sync-every words. With --model lsa and "
                    "--cooccur: the PPMI matrix and its SVD on the cluster (a --cooccur blocks "
                    "folder is read by the workers). Needs pip install 'wordvec[dask]'.")
@@ -431,10 +431,10 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     if kind == "lsa":
         return _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers,
                                sync_every, quiet)
-    if kind not in ("sg", "cbow"):
-        raise WordvecError(f"--cluster trains --model sg and cbow for now (and lsa from "
-                           f"--cooccur), not {kind}")
-    if export_format == "fasttext-bin":
+    if kind not in ("sg", "cbow", "fasttext"):
+        raise WordvecError(f"--cluster trains --model sg, cbow and fasttext for now (and lsa "
+                           f"from --cooccur), not {kind}")
+    if export_format == "fasttext-bin" and kind != "fasttext":
         raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind}")
     from .params import option_table
     table = option_table()
@@ -454,10 +454,14 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     if threads is not None and cluster != "local":
         raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
                            "running cluster's workers have the threads they have")
-    model = train_word2vec(
-        shards, cluster, {"arch": kind, **params},
-        sync_every=sync_every or SYNC_EVERY, workers=workers, threads_per_worker=threads or 1,
-        progress=not quiet, log=lambda line: click.echo(f"warning: {line}", err=True))
+    if kind == "fasttext":  # (its --arch is among the settings)
+        from .distributed_fasttext import train_fasttext as trainer
+    else:
+        trainer, params = train_word2vec, {"arch": kind, **params}
+    model = trainer(
+        shards, cluster, params, sync_every=sync_every or SYNC_EVERY, workers=workers,
+        threads_per_worker=threads or 1, progress=not quiet,
+        log=lambda line: click.echo(f"warning: {line}", err=True))
     _save_trained(model, output, export_format, force, inputs, kind, None)
 
 
@@ -465,8 +469,8 @@ def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, worker
                     quiet):
     """``wordvec train --model lsa --cooccur ... --cluster``: see :mod:`wordvec.distributed_lsa`."""
     if sync_every is not None:
-        raise WordvecError("--sync-every is for training sg/cbow on a cluster; LSA's SVD has no "
-                           "replicas to average")
+        raise WordvecError("--sync-every is for training sg/cbow/fasttext on a cluster; LSA's SVD "
+                           "has no replicas to average")
     if corpus:
         raise WordvecError("--cluster: LSA on a cluster reads a counted matrix (--cooccur), not a "
                            "corpus: count it with 'wordvec cooccur --cluster ... --blocks-dir'")

@@ -434,7 +434,7 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
              "loss": round(loss / loss_n, 6) if loss_n else None,
              "final_lr": lr_at(done, alpha, min_alpha, total),
              "corpus_tokens": int(vocab.raw_tokens), "vocab_tokens": per_epoch,
-             "vocab_size": len(vocab), "shards": len(files),
+             "vocab_size": len(vocab), "sentences": sentences, "shards": len(files),
              "cluster": {"workers": len(nthreads), "threads": int(sum(nthreads.values())),
                          "sync_every": sync_every, "rounds": rounds,
                          "lr_scale": lr_scale if lr_scale is not None else "replicas",
