@@ -151,6 +151,14 @@ def test_replicas_hold_the_drivers_model_bit_for_bit(shards, monkeypatch):
                 changed_w = results[-1][1][0][0]
                 assert len(changed_w) and changed_w.max() >= len(vocab) + 1  # n-gram rows too
             family.merge(results)
+        # a replica that does not hold the model a message updates (its worker restarted at
+        # the same address) says so, and the driver drops it as a lost worker
+        box["a"] = "w0"
+        stale = dft.train_fasttext_replica(runs["w0"], (99, 100, []), [(0, 0, 0, 1, 0.1, 0.1)],
+                                           files, vocab, p, 1, False, MAX_SENTENCE_LENGTH,
+                                           totals, "sparse")
+        assert stale[1] is None and stale[2] == 0
+        assert family.lost([stale]) == ([], ["w0"])
     finally:
         for run in runs.values():
             dt.drop_run(run)
@@ -257,3 +265,38 @@ def test_bad_settings_refused_before_connecting(shards):
         dft.train_fasttext(shards, "local", PARAMS, sync_every=0)
     with pytest.raises(WordvecError, match="minn"):
         dft.train_fasttext(shards, "local", {**PARAMS, "minn": 7, "maxn": 6})
+
+
+def test_a_worker_killed_during_a_round_is_survived(client, shards, tmp_path):
+    """SIGKILL one worker while it trains a round: its replica is gone, the round is averaged
+    over the other one, its shards go to the other worker (which trains them on its replica),
+    and every word is still trained."""
+    import os
+    import signal
+    import threading
+    import time
+    params = {**PARAMS, "epochs": 1, "dim": 20, "bucket": 20_000, "oov_length": False}
+    lines, box = [], {}
+
+    def kill_when_training():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "pid" not in box:
+            for addr, keys in client.processing().items():
+                if any(str(k).startswith("wordvec-train-2-") for k in keys):
+                    box["pid"] = client.run(os.getpid, workers=[addr])[addr]
+                    box["addr"] = addr
+                    os.kill(box["pid"], signal.SIGKILL)
+                    break
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_when_training, daemon=True)
+    killer.start()
+    model = dft.train_fasttext(shards, client, params, sync_every=100_000, log=lines.append)
+    killer.join(5)
+    assert "pid" in box, "no training round was seen running"
+    stats = model.history[-1]
+    assert stats["cluster"]["lost_workers"] == [box["addr"]]
+    assert len(lines) == 1 and "lost worker" in lines[0]
+    assert stats["words"] == stats["vocab_tokens"]
+    men, _ = quality(model.wv)
+    assert men > 0.05  # trained, not the initial noise

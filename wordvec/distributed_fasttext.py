@@ -129,8 +129,7 @@ class _Replica:
         return self.jobs[index]
 
     def close(self):
-        self.W = self.C = None
-        self.jobs = {}
+        """(Dropped from the cache: a task still training it keeps it until it ends.)"""
 
 
 def _shard_view(enc, rep, totals):

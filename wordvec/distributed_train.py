@@ -41,6 +41,7 @@ shards on first use. Training fails only when no worker is left.
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import threading
@@ -482,7 +483,8 @@ def _gather_round(c, distributed, tasks, poll=0.5):
     """Wait for a round's replicas -> (results of those that returned, addresses lost).
 
     A worker is lost when it leaves the cluster while its task has not returned (its task,
-    bound to it, would wait for it forever), or when its task fails because its worker died.
+    bound to it, would wait for it forever), or when its task fails because its worker died,
+    or is cancelled because data scattered to that worker alone died with it.
     An error raised by the training itself (bad data, divergence) is raised here.
     """
     pending = dict(tasks)
@@ -491,6 +493,8 @@ def _gather_round(c, distributed, tasks, poll=0.5):
         try:
             distributed.wait(list(pending), timeout=poll, return_when="FIRST_COMPLETED")
         except (TimeoutError, asyncio.TimeoutError):  # (distinct before Python 3.11)
+            pass
+        except concurrent.futures.CancelledError:  # data only the lost worker held (below)
             pass
         alive = set(c.nthreads())
         for f in list(pending):
