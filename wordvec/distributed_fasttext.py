@@ -313,6 +313,10 @@ class _FastTextRounds:
         return [r for r in results if r[1] is not None], \
             [r[0] for r in results if r[1] is None]
 
+    def forget(self, address):
+        self.dirty.pop(address, None)
+        self.synced.pop(address, None)
+
     def merge(self, results):
         t0 = time.perf_counter()
         results = sorted(results, key=lambda r: r[0])  # (the same sums whatever came first)

@@ -38,6 +38,9 @@ Faults: a worker lost during a round (its process died, its machine left) is dro
 is averaged over the replicas that returned, a line says so (``log``), and the lost worker's
 queue (its shards, including the words of the lost round) goes to the others, who encode those
 shards on first use. Training fails only when no worker is left.
+
+fastText uses these rounds with its own replica (:mod:`wordvec.distributed_fasttext`: the
+n-gram buckets make whole matrices too large to send, so only the rows that changed travel).
 """
 
 import asyncio
@@ -277,11 +280,12 @@ class _Word2VecRounds:
 
     A family is made with ``(vocab, settings, totals)`` (totals: the corpus's ``sentences``,
     ``tokens``, ``raw_tokens`` and the ``epochs``) and gives: ``desc`` (for the progress bar),
-    ``per_sentence(settings)`` (tokens read after each sentence), ``extra_words()`` (of a partial last
-    epoch), ``payloads(client, addresses)`` (what each replica of a round is sent, and more
-    arguments for all), ``task`` (its training, returning ``(a, b, words read, words trained,
-    loss sum, predictions)``), ``lost(results)`` (replicas that returned but cannot be used),
-    ``merge(results)`` (the averaging), ``cluster_stats`` and ``model``."""
+    ``per_sentence(settings)`` (tokens read after each sentence), ``extra_words()`` (of a
+    partial last epoch), ``payloads(client, addresses)`` (what each replica of a round is sent,
+    and more arguments for all), ``task`` (its training, returning ``(a, b, words read, words
+    trained, loss sum, predictions)``), ``lost(results)`` (replicas that returned but cannot be
+    used), ``forget(address)`` (a lost worker), ``merge(results)`` (the averaging),
+    ``cluster_stats`` and ``model``."""
 
     @staticmethod
     def per_sentence(p):
@@ -304,6 +308,9 @@ class _Word2VecRounds:
 
     def lost(self, results):
         return results, []
+
+    def forget(self, address):
+        """The worker at ``address`` is gone for the rest of the run."""
 
     def merge(self, results):
         reps = [(r[0], r[1]) for r in results]
@@ -407,6 +414,7 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
                 q = queues.pop(a)
                 orphans = list(items) + q.items
                 lost.append(a)
+                family.forget(a)
                 if not queues:
                     raise WordvecError(f"every Dask worker was lost (last: {a}): training "
                                        "cannot continue")
