@@ -11,6 +11,7 @@ compiled kernels (fast), any edit anywhere gives a fresh cache (correct). Set
 folder per mutation). Folders of other fingerprints unused for a week are removed.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -87,3 +88,67 @@ def mount_tmpfs(tmp_path):
     yield mount
     for folder in mounted:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+# ---- a hard timeout for tests that wait on a Dask cluster ---------------------------------------
+# pytest-timeout is not a dependency: a SIGALRM in the main thread fails a test (its setup, call
+# and teardown, each) that runs past its limit, with every thread's traceback on stderr, so a
+# hang fails instead of blocking CI. The tests of test_distributed*.py files get a limit of
+# CLUSTER_TIMEOUT seconds unless marked with another.
+CLUSTER_TIMEOUT = 300
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "hard_timeout(seconds): fail the test (setup, call, teardown) when it runs "
+                   "longer than this instead of hanging (SIGALRM, where there is one)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name.startswith("test_distributed") and \
+                item.get_closest_marker("hard_timeout") is None:
+            item.add_marker(pytest.mark.hard_timeout(CLUSTER_TIMEOUT))
+
+
+@contextlib.contextmanager
+def _alarm(item, when):
+    import signal
+    import threading
+    marker = item.get_closest_marker("hard_timeout")
+    if marker is None or not hasattr(signal, "setitimer") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seconds = float(marker.args[0])
+
+    def expired(signum, frame):
+        import faulthandler
+        faulthandler.dump_traceback(all_threads=True)  # where it hung (stderr)
+        pytest.fail(f"hard timeout: the test's {when} ran longer than {seconds:g} s", pytrace=False)
+
+    before = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    with _alarm(item, "setup"):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _alarm(item, "call"):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    with _alarm(item, "teardown"):
+        yield

@@ -8,6 +8,7 @@ the shards are given as fsspec ``file://`` URLs.
 import gzip
 import lzma
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -27,6 +28,9 @@ from wordvec import distributed as wd  # noqa: E402
 from wordvec.cli import cli  # noqa: E402
 from wordvec.encode import count_words  # noqa: E402
 from wordvec.errors import WordvecError  # noqa: E402
+
+# every test waits on a cluster: a hang must fail, not block CI (tests/conftest.py)
+pytestmark = pytest.mark.hard_timeout(180)
 
 BUNDLED = Path(__file__).resolve().parent.parent / "wordvec" / "data" / "gutenberg-pd.txt.xz"
 N_SHARDS = 6
@@ -114,26 +118,47 @@ def test_a_shards_error_is_one_wordvec_error(client, shards, tmp_path):
         wd.count_words(["-"], client)
 
 
-def _feed(fifo, data, deadline, stop=None):
-    """Write ``data`` into the named pipe for the next reader that opens it (waits for one)."""
-    while time.monotonic() < deadline:
+def _open_writer(fifo, deadline, stop=None):
+    """The named pipe opened for writing (non-blocking) once a reader has it open; None at the
+    deadline or the stop."""
+    while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
         try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            break
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
         except OSError:  # no reader yet
-            if stop is not None and stop.is_set():
-                return
-            time.sleep(0.05)
-    else:
-        fd = os.open(fifo, os.O_RDWR)  # (no reader came: the test fails, but does not hang)
-    os.set_blocking(fd, True)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+            time.sleep(0.02)
+    return None
 
 
-def _until_closed(fifo, stop):
+def _write_all(fd, data, deadline, stop=None):
+    """Write ``data`` into a non-blocking pipe: True when all is in, False when its reader went
+    away or at the deadline or the stop (never blocks: the test must not hang)."""
+    view = memoryview(data)
+    while view:
+        if time.monotonic() > deadline or (stop is not None and stop.is_set()):
+            return False
+        try:
+            view = view[os.write(fd, view[:1 << 16]):]
+        except BlockingIOError:  # the pipe is full: wait until the reader takes some
+            select.select([], [fd], [], 0.05)
+        except BrokenPipeError:
+            return False
+    return True
+
+
+def _feed(fifo, data, deadline, stop=None):
+    """Write ``data`` into the named pipe for the next reader that opens it."""
+    fd = _open_writer(fifo, deadline, stop)
+    if fd is None:
+        return False
+    try:
+        return _write_all(fd, data, deadline, stop)
+    finally:
+        os.close(fd)
+
+
+def _until_closed(fifo, stop, deadline):
     """Wait until nobody has the named pipe open for reading (the last reader is done)."""
-    while not stop.is_set():
+    while not stop.is_set() and time.monotonic() < deadline:
         try:
             os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # (only delays its EOF)
         except OSError:  # no reader
@@ -142,56 +167,73 @@ def _until_closed(fifo, stop):
 
 
 class _Killer(threading.Thread):
-    """Feeds ``fifo`` to its first ``before`` readers, then SIGKILLs the worker whose task of
-    key ``prefix...`` is blocked opening it, then feeds every reader that comes (the task's
-    re-run, and any task Dask re-runs because its result was on the dead worker) until
-    :meth:`check`."""
+    """Feeds ``fifo`` to its first ``before`` readers; then gives the next reader (the task of
+    key ``prefix...``) half its text, and once that half is read (the task is counting, blocked
+    on the rest), checks that the task is running and SIGKILLs its worker; then feeds every
+    reader that comes (the task's re-run, and any task Dask re-runs because its result was on
+    the dead worker) until :meth:`check`. Every wait is bounded: it never hangs the test."""
 
     def __init__(self, client, fifo, data, prefix, before=0):
-        super().__init__()
+        super().__init__(daemon=True)
         self.client, self.fifo, self.data, self.prefix, self.before = client, fifo, data, prefix, before
         self.pid = self.error = None
+        self.read_before_kill = 0
         self.stop = threading.Event()
 
     def run(self):
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 60
         try:
             for _ in range(self.before):
-                _feed(self.fifo, self.data, deadline)
-            while time.monotonic() < deadline and self.pid is None:
-                running = self.client.run(
-                    lambda dask_worker: [str(t.key) for t in dask_worker.state.executing])
-                for addr, keys in running.items():
-                    if any(key.startswith(self.prefix) for key in keys):
-                        self.pid = self.client.run(os.getpid, workers=[addr])[addr]
-                        break
-                time.sleep(0.05)
-            if self.pid is not None:
-                os.kill(self.pid, signal.SIGKILL)
-                status = Path(f"/proc/{self.pid}/status")
-                while time.monotonic() < deadline and status.exists() and "zombie" not in status.read_text():
-                    time.sleep(0.05)
+                assert _feed(self.fifo, self.data, deadline, self.stop), "an earlier reader was not fed"
+                _until_closed(self.fifo, self.stop, deadline)  # (that reader is done with it)
+            fd = _open_writer(self.fifo, deadline, self.stop)
+            assert fd is not None, "no task opened the shard"
+            try:
+                half = len(self.data) // 2
+                # (returns once the reader has taken all but a pipe's buffer of it)
+                assert _write_all(fd, self.data[:half], deadline, self.stop), "the task stopped reading"
+                while time.monotonic() < deadline and self.pid is None:
+                    running = self.client.run(
+                        lambda dask_worker: [str(t.key) for t in dask_worker.state.executing])
+                    for addr, keys in running.items():
+                        if any(key.startswith(self.prefix) for key in keys):
+                            self.pid = self.client.run(os.getpid, workers=[addr])[addr]
+                            break
+                    else:
+                        time.sleep(0.05)
+                if self.pid is not None:
+                    self.read_before_kill = half
+                    os.kill(self.pid, signal.SIGKILL)
+                    status = Path(f"/proc/{self.pid}/status")
+                    while time.monotonic() < deadline and status.exists() and \
+                            "zombie" not in status.read_text():
+                        time.sleep(0.05)
+            finally:
+                os.close(fd)
         except Exception as e:  # noqa: BLE001 - reported by the test
             self.error = repr(e)
-        finally:  # feed the re-runs (always: the test must not hang)
-            while not self.stop.is_set() and time.monotonic() < deadline + 60:
-                _feed(self.fifo, self.data if self.pid is not None else b"", deadline + 60,
-                      self.stop)
-                _until_closed(self.fifo, self.stop)
+        finally:  # feed the re-runs (always, until the test is done: it must not hang)
+            end = deadline + 60
+            while not self.stop.is_set() and time.monotonic() < end:
+                _feed(self.fifo, self.data if self.pid is not None else b"", end, self.stop)
+                _until_closed(self.fifo, self.stop, end)
 
     def check(self):
         self.stop.set()
-        self.join()
+        self.join(timeout=30)
+        assert not self.is_alive(), "the killer thread did not finish"
         assert self.error is None, self.error
         assert self.pid is not None, f"no task {self.prefix}... was seen running"
+        assert 0 < self.read_before_kill < len(self.data)  # killed in the middle of its shard
         assert self.pid not in self.client.run(os.getpid).values()  # that worker is gone
         self.client.wait_for_workers(2, timeout=30)  # (its nanny starts a new one)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="named pipes and /proc")
 def test_a_worker_killed_while_counting_changes_nothing(client, shards, texts, tmp_path):
-    """One shard is a named pipe: its task blocks opening it, so the worker running it can be
-    killed (SIGKILL) mid-task; the pipe is then fed, and Dask's re-run on a worker reads it."""
+    """One shard is a named pipe: its task reads half of it and waits for the rest, so the
+    worker running it is killed (SIGKILL) mid-task; the pipe is then fed again, and Dask's
+    re-run on a worker reads it."""
     fifo = tmp_path / "shard-fifo.txt"
     os.mkfifo(fifo)
     k = 2

@@ -277,17 +277,21 @@ def _interval(ctx, param, value):
                    "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
 @click.option("--cluster", metavar="ADDRESS",
-              help="Train on a Dask cluster (sg, cbow, fasttext): 'local' or a scheduler's "
-                   "address (tcp://host:8786); each worker trains its shards on its own copy of the model, "
-                   "and the copies are averaged every --sync-every words. With --model lsa and "
-                   "--cooccur: the PPMI matrix and its SVD on the cluster (a --cooccur blocks "
-                   "folder is read by the workers). Needs pip install 'wordvec[dask]'.")
+              help="Train on a Dask cluster (sg, cbow, fasttext, glove): 'local' or a "
+                   "scheduler's address (tcp://host:8786); each worker trains its shards (glove: "
+                   "its row blocks of --cooccur, or of the matrix counted there from CORPUS) on "
+                   "its own copy of the model, and the copies are combined every --sync-every "
+                   "words (glove: entries). With --model lsa and --cooccur: the PPMI matrix and "
+                   "its SVD on the cluster (a --cooccur blocks folder is read by the workers). "
+                   "Needs pip install 'wordvec[dask]'.")
 @click.option("--workers", "cluster_workers", type=Count, metavar="N",
               help="With --cluster local: how many worker processes (--threads: threads of "
                    "each). [default: one a core]")
-@click.option("--sync-every", type=Count, metavar="WORDS",
-              help="With --cluster: words each worker trains between two averagings. "
-                   "[default: 1,000,000 (provisional)]")
+@click.option("--sync-every", type=Count, metavar="N",
+              help="With --cluster: words (sg, cbow, fasttext) or co-occurrence entries (glove: "
+                   "non-zeros) each worker trains between two averagings. "
+                   "[default: 1,000,000; glove: a quarter of a worker's share of an epoch, "
+                   "at least 1,000,000 (provisional)]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,
@@ -431,9 +435,12 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     if kind == "lsa":
         return _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers,
                                sync_every, quiet)
+    if kind == "glove":
+        return _glove_on_cluster(corpus, output, export_format, force, given, cluster, workers,
+                                 sync_every, quiet)
     if kind not in ("sg", "cbow", "fasttext"):
-        raise WordvecError(f"--cluster trains --model sg, cbow and fasttext for now (and lsa "
-                           f"from --cooccur), not {kind}")
+        raise WordvecError(f"--cluster trains --model sg, cbow, fasttext and glove for now (and "
+                           f"lsa from --cooccur), not {kind}")
     if export_format == "fasttext-bin" and kind != "fasttext":
         raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind}")
     from .params import option_table
@@ -465,12 +472,49 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     _save_trained(model, output, export_format, force, inputs, kind, None)
 
 
+def _glove_on_cluster(corpus, output, export_format, force, given, cluster, workers, sync_every,
+                      quiet):
+    """``wordvec train --model glove --cluster``: see :mod:`wordvec.distributed_glove`."""
+    if export_format == "fasttext-bin":
+        raise WordvecError("--format fasttext-bin writes fastText models, not --model glove")
+    from .params import option_table
+    table = option_table()
+    for name in given:
+        if "glove" not in [k for k, _ in table[name]]:
+            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model glove")
+    cooccur = given.get("cooccur")
+    if corpus and cooccur:
+        raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
+    threads = given.get("threads")
+    if threads is not None and cluster != "local":
+        raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
+                           "running cluster's workers have the threads they have")
+    from .distributed_glove import train_glove
+    shards = None
+    if cooccur:
+        inputs = [cooccur]
+    else:
+        from .resources import BUNDLED_CORPUS
+        shards = list(corpus) or [BUNDLED_CORPUS]
+        inputs = _local_inputs(shards, cluster)
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    _check_outputs(targets, inputs, force)
+    params = {k: v for k, v in given.items() if k not in ("threads", "cooccur")}
+    model = train_glove(
+        cooccur, cluster, params, corpus=shards, sync_every=sync_every,
+        workers=workers, threads_per_worker=threads or 1, progress=not quiet,
+        log=lambda line: click.echo(f"warning: {line}", err=True))
+    _save_trained(model, output, export_format, force, inputs, "glove", None)
+
+
 def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers, sync_every,
                     quiet):
     """``wordvec train --model lsa --cooccur ... --cluster``: see :mod:`wordvec.distributed_lsa`."""
     if sync_every is not None:
-        raise WordvecError("--sync-every is for training sg/cbow/fasttext on a cluster; LSA's SVD "
-                           "has no replicas to average")
+        raise WordvecError("--sync-every is for training sg, cbow, fasttext, glove on a cluster; "
+                           "LSA's SVD has no replicas to average")
     if corpus:
         raise WordvecError("--cluster: LSA on a cluster reads a counted matrix (--cooccur), not a "
                            "corpus: count it with 'wordvec cooccur --cluster ... --blocks-dir'")
@@ -584,91 +628,6 @@ def _stdin_spooled(corpus):
             os.unlink(path)
 
 
-@cli.command()
-@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("-o", "--output", type=click.Path(allow_dash=True), required=True,
-              help="Where to write the text with its phrases joined (- for stdout).")
-@click.option("--apply", "apply_path", type=click.Path(), metavar="PHRASES",
-              help="Join the phrases of this file (from --save) instead of learning them.")
-@click.option("--save", "save_path", type=click.Path(), metavar="PHRASES",
-              help="Also save the learned phrases (JSON: settings, phrases, scores, counts).")
-@click.option("--min-count", default=5, show_default=True, type=Count,
-              help="default scoring: both words at least this frequent; npmi: the pair.")
-@click.option("--threshold", type=float,
-              help="Keep pairs scoring above this. [default: 100; npmi 0.5]")
-@click.option("--scoring", type=click.Choice(["default", "npmi"]), default="default",
-              show_default=True,
-              help="default: (count(ab) - min_count) / (count(a) count(b)) x N, as word2phrase "
-                   "and the word2vec paper; npmi: normalised PMI, -1..1.")
-@click.option("--connectors", "connectors_file", type=click.Path(exists=True, dir_okay=False),
-              help="Connector words (may sit inside a phrase, never start or end one), "
-                   "whitespace-separated, replacing the English default (a, an, the, for, of, "
-                   "with, without, at, from, to, in, on, by, and, or).")
-@click.option("--no-connectors", is_flag=True, help="No connector words (word2phrase's behaviour).")
-@click.option("--delimiter", default="_", show_default=True, help="What joins a phrase's words.")
-@click.option("--passes", default=1, show_default=True, type=click.IntRange(1, 10),
-              help="Rounds of learning: 2 finds phrases of up to 4 words (the word2vec demo).")
-@click.option("--max-vocab", default=40_000_000, show_default=True, type=click.IntRange(min=100),
-              help="Word pairs counted before the rarest are pruned (memory: ~40 bytes a pair).")
-@force_option
-def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring, connectors_file,
-            no_connectors, delimiter, passes, max_vocab, force):
-    """Join frequent phrases of CORPUS into single tokens (new_york), line by line.
-
-    Learns which word pairs occur together more often than chance (word2phrase's score, or
-    normalised PMI), then writes CORPUS with them joined. Run with --passes 2 for phrases of up to
-    four words. --save keeps the phrases; --apply joins saved phrases in new text, as the run that
-    learned them did.
-
-    \b
-    Examples:
-      wordvec phrases corpus.txt -o phrased.txt --passes 2 --save phrases.json
-      wordvec phrases --apply phrases.json new.txt -o new-phrased.txt
-      wordvec phrases corpus.txt -o phrased.txt --scoring npmi --threshold 0.5
-      wordvec train phrased.txt && wordvec similar new_york
-    """
-    from .phrases import ENGLISH_CONNECTORS, Phrases, read_connectors
-    inputs = list(corpus) + [p for p in (apply_path, connectors_file) if p]
-    targets = [] if output == "-" else [(output, "corpus")]
-    if save_path:
-        targets.append((save_path, "phrases"))
-    _check_outputs(targets, inputs, force)
-    if apply_path:
-        given = [flag for flag, v in (("--save", save_path), ("--threshold", threshold),
-                                      ("--connectors", connectors_file),
-                                      ("--no-connectors", no_connectors)) if v]
-        if given:
-            raise WordvecError(f"--apply uses the settings saved with the phrases: drop "
-                               f"{', '.join(given)}")
-        model = Phrases.load(apply_path)
-    else:
-        if connectors_file and no_connectors:
-            raise WordvecError("give --connectors FILE or --no-connectors, not both")
-        conn = () if no_connectors else (read_connectors(connectors_file) if connectors_file
-                                         else ENGLISH_CONNECTORS)
-        if threshold is None:
-            threshold = 0.5 if scoring == "npmi" else 100.0
-        model = Phrases(min_count=min_count, threshold=threshold, scoring=scoring,
-                        connectors=conn, delimiter=delimiter, passes=passes, max_vocab=max_vocab)
-    with _stdin_spooled(corpus if not apply_path else [c for c in corpus if c != "-"]) as spooled:
-        # (--apply reads its corpus once: stdin is streamed, not spooled)
-        corpus = spooled if not apply_path else corpus
-        if not apply_path:
-            model.fit(list(corpus))
-            if save_path:
-                model.save(save_path, force=force, inputs=inputs)
-        if output == "-":
-            for text in model.iter_bytes(list(corpus)):
-                click.echo(text, nl=False)
-            return
-        n = model.write(list(corpus), output, force=force, inputs=inputs)
-    found = " + ".join(f"{len(p.phrases):,}" for p in model.passes)
-    what = "applied" if apply_path else "learned"
-    click.echo(f"{what} {found} phrases ({model.settings['scoring']} > "
-               f"{model.settings['threshold']:g}); wrote {n:,} tokens to {output}"
-               + (f"; phrases saved to {save_path}" if save_path and not apply_path else ""), err=True)
-
-
 def cluster_options(f):
     """``--cluster ADDRESS`` and ``--workers N`` (see :mod:`wordvec.distributed`)."""
     f = click.option("--workers", type=Count, metavar="N",
@@ -706,6 +665,116 @@ def _no_workers_without_cluster(workers):
 
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", type=click.Path(allow_dash=True), required=True,
+              help="Where to write the text with its phrases joined (- for stdout). With "
+                   "--cluster: a folder, one file a shard (its name, compression suffix dropped).")
+@click.option("--apply", "apply_path", type=click.Path(), metavar="PHRASES",
+              help="Join the phrases of this file (from --save) instead of learning them.")
+@click.option("--save", "save_path", type=click.Path(), metavar="PHRASES",
+              help="Also save the learned phrases (JSON: settings, phrases, scores, counts).")
+@click.option("--min-count", default=5, show_default=True, type=Count,
+              help="default scoring: both words at least this frequent; npmi: the pair.")
+@click.option("--threshold", type=float,
+              help="Keep pairs scoring above this. [default: 100; npmi 0.5]")
+@click.option("--scoring", type=click.Choice(["default", "npmi"]), default="default",
+              show_default=True,
+              help="default: (count(ab) - min_count) / (count(a) count(b)) x N, as word2phrase "
+                   "and the word2vec paper; npmi: normalised PMI, -1..1.")
+@click.option("--connectors", "connectors_file", type=click.Path(exists=True, dir_okay=False),
+              help="Connector words (may sit inside a phrase, never start or end one), "
+                   "whitespace-separated, replacing the English default (a, an, the, for, of, "
+                   "with, without, at, from, to, in, on, by, and, or).")
+@click.option("--no-connectors", is_flag=True, help="No connector words (word2phrase's behaviour).")
+@click.option("--delimiter", default="_", show_default=True, help="What joins a phrase's words.")
+@click.option("--passes", default=1, show_default=True, type=click.IntRange(1, 10),
+              help="Rounds of learning: 2 finds phrases of up to 4 words (the word2vec demo).")
+@click.option("--max-vocab", default=40_000_000, show_default=True, type=click.IntRange(min=100),
+              help="Word pairs counted before the rarest are pruned (memory: ~40 bytes a pair; "
+                   "with --cluster, each task's).")
+@force_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (--cluster).")
+@cluster_options
+def phrases(corpus, output, apply_path, save_path, min_count, threshold, scoring, connectors_file,
+            no_connectors, delimiter, passes, max_vocab, force, quiet, cluster, workers):
+    """Join frequent phrases of CORPUS into single tokens (new_york), line by line.
+
+    Learns which word pairs occur together more often than chance (word2phrase's score, or
+    normalised PMI), then writes CORPUS with them joined. Run with --passes 2 for phrases of up to
+    four words. --save keeps the phrases; --apply joins saved phrases in new text, as the run that
+    learned them did.
+
+    \b
+    Examples:
+      wordvec phrases corpus.txt -o phrased.txt --passes 2 --save phrases.json
+      wordvec phrases --apply phrases.json new.txt -o new-phrased.txt
+      wordvec phrases corpus.txt -o phrased.txt --scoring npmi --threshold 0.5
+      wordvec train phrased.txt && wordvec similar new_york
+      wordvec phrases 'shards/*.txt.gz' --cluster tcp://scheduler:8786 -o phrased/ --passes 2
+    """
+    from .phrases import ENGLISH_CONNECTORS, Phrases, read_connectors
+    inputs = _local_inputs(corpus, cluster) + [p for p in (apply_path, connectors_file) if p]
+    if cluster is None:
+        _no_workers_without_cluster(workers)
+        targets = [] if output == "-" else [(output, "corpus")]
+        if save_path:
+            targets.append((save_path, "phrases"))
+        _check_outputs(targets, inputs, force)
+    elif output == "-":
+        raise WordvecError("--cluster writes the phrased shards into a folder: give -o FOLDER, "
+                           "not stdout")
+    if apply_path:
+        given = [flag for flag, v in (("--save", save_path), ("--threshold", threshold),
+                                      ("--connectors", connectors_file),
+                                      ("--no-connectors", no_connectors)) if v]
+        if given:
+            raise WordvecError(f"--apply uses the settings saved with the phrases: drop "
+                               f"{', '.join(given)}")
+        model = Phrases.load(apply_path)
+    else:
+        if connectors_file and no_connectors:
+            raise WordvecError("give --connectors FILE or --no-connectors, not both")
+        conn = () if no_connectors else (read_connectors(connectors_file) if connectors_file
+                                         else ENGLISH_CONNECTORS)
+        if threshold is None:
+            threshold = 0.5 if scoring == "npmi" else 100.0
+        model = Phrases(min_count=min_count, threshold=threshold, scoring=scoring,
+                        connectors=conn, delimiter=delimiter, passes=passes, max_vocab=max_vocab)
+    if cluster is not None:
+        from .distributed_phrases import phrases_on_cluster
+        model, n, files = phrases_on_cluster(
+            list(corpus), model, cluster, learn=not apply_path, output=output,
+            save=None if apply_path else save_path, force=force, inputs=inputs, workers=workers,
+            progress=not quiet)
+        output = f"{output.rstrip(os.sep)}{os.sep} ({files:,} file{'s' if files != 1 else ''})"
+    else:
+        n = _phrases_here(model, corpus, output, apply_path, save_path, force, inputs)
+        if n is None:
+            return
+    found = " + ".join(f"{len(p.phrases):,}" for p in model.passes)
+    what = "applied" if apply_path else "learned"
+    click.echo(f"{what} {found} phrases ({model.settings['scoring']} > "
+               f"{model.settings['threshold']:g}); wrote {n:,} tokens to {output}"
+               + (f"; phrases saved to {save_path}" if save_path and not apply_path else ""), err=True)
+
+
+def _phrases_here(model, corpus, output, apply_path, save_path, force, inputs):
+    """``wordvec phrases`` on this machine -> the tokens written (None: to stdout)."""
+    with _stdin_spooled(corpus if not apply_path else [c for c in corpus if c != "-"]) as spooled:
+        # (--apply reads its corpus once: stdin is streamed, not spooled)
+        corpus = spooled if not apply_path else corpus
+        if not apply_path:
+            model.fit(list(corpus))
+            if save_path:
+                model.save(save_path, force=force, inputs=inputs)
+        if output == "-":
+            for text in model.iter_bytes(list(corpus)):
+                click.echo(text, nl=False)
+            return None
+        return model.write(list(corpus), output, force=force, inputs=inputs)
+
+
+@cli.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--min-count", default=5, show_default=True, type=Count, help="Ignore words rarer than this.")
 @click.option("--max-vocab", type=Count, help="Keep at most this many words.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the text before counting.")
@@ -714,8 +783,10 @@ def _no_workers_without_cluster(workers):
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=0),
               help="How many of the most frequent words to show.")
 @json_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (--cluster).")
 @cluster_options
-def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json, cluster, workers):
+def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json, quiet, cluster,
+          workers):
     """Count the words of CORPUS: vocabulary size, tokens, most frequent words.
 
     \b
@@ -730,7 +801,7 @@ def vocab(corpus, min_count, max_vocab, lowercase, output, force, top, as_json, 
     if cluster is not None:
         from .distributed import count_words as count_on_cluster
         v = count_on_cluster(list(corpus), cluster, min_count=min_count, max_vocab=max_vocab,
-                             lowercase=lowercase, workers=workers, progress=True)
+                             lowercase=lowercase, workers=workers, progress=not quiet)
     else:
         _no_workers_without_cluster(workers)
         v = count_words(list(corpus), min_count=min_count, max_vocab=max_vocab, lowercase=lowercase)

@@ -111,30 +111,37 @@ def iter_byte_chunks(path, chunk_bytes=CHUNK_CHARS):
     checks as :func:`iter_chunks`, but the text is not decoded (invalid UTF-8 stays as it is)."""
     raw = open_binary(path)
     try:
-        carry = b""
-        first = True
-        while True:
-            try:
-                block = raw.read(chunk_bytes)
-            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
-                raise WordvecError(_read_error(path, e)) from None
-            if first and block:
-                _check_text(block[:4096], path)
-                first = False
-            if not block:
-                break
-            block = carry + block
-            cut = block.rfind(b"\n") + 1
-            if cut == 0 and len(block) < 64 * chunk_bytes:
-                carry = block
-                continue
-            if cut == 0:  # a line of 64 MB: cut it at a space
-                cut = block.rfind(b" ") + 1 or len(block)
-            carry = block[cut:]
-            yield block[:cut]
-        if carry.strip():
-            yield carry + b"\n"
+        yield from iter_stream_byte_chunks(raw, path, chunk_bytes)
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+def iter_stream_byte_chunks(raw, path, chunk_bytes=CHUNK_CHARS):
+    """What :func:`iter_byte_chunks` yields, from an open binary stream (already decompressed)
+    that reads the file ``path`` (the name errors give): for streams opened otherwise (fsspec
+    URLs on a Dask worker). Does not close ``raw``."""
+    carry = b""
+    first = True
+    while True:
+        try:
+            block = raw.read(chunk_bytes)
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+            raise WordvecError(_read_error(path, e)) from None
+        if first and block:
+            _check_text(block[:4096], path)
+            first = False
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n") + 1
+        if cut == 0 and len(block) < 64 * chunk_bytes:
+            carry = block
+            continue
+        if cut == 0:  # a line of 64 MB: cut it at a space
+            cut = block.rfind(b" ") + 1 or len(block)
+        carry = block[cut:]
+        yield block[:cut]
+    if carry.strip():
+        yield carry + b"\n"
 

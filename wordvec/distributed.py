@@ -36,6 +36,9 @@ in the last bits). No worker holds more than one shard's counts and one block of
 client fetches the finished blocks one at a time, to write them as files and/or stack them into
 today's ``.npz``.
 
+Phrases (``wordvec phrases --cluster``) are counted, merged and applied the same way: see
+:mod:`wordvec.distributed_phrases`.
+
 Faults: a worker that dies takes its tasks and the results it holds with it; Dask runs them
 again on the others (from the shard files, which are never changed), so the result is the same.
 The vocabulary the co-occurrence tasks share is copied to every worker first, so losing one does
@@ -310,6 +313,25 @@ def open_chunks(shard, chunk_chars=CHUNK_CHARS):
         f.close()
 
 
+@contextlib.contextmanager
+def open_byte_chunks(shard, chunk_bytes=CHUNK_CHARS):
+    """Undecoded chunks of whole lines of one shard (on a worker), as phrases read them: a local
+    file as on one machine (:func:`wordvec.corpus.iter_byte_chunks`), a URL through fsspec."""
+    from .corpus import iter_byte_chunks, iter_stream_byte_chunks
+    if not is_url(shard):
+        yield iter_byte_chunks(shard, chunk_bytes)
+        return
+    fsspec = _fsspec()
+    try:
+        f = fsspec.open(shard, "rb", compression="infer").open()
+    except (ImportError, ValueError, OSError) as e:
+        raise WordvecError(f"cannot read {shard!r}: {' '.join(str(e).split())}") from None
+    try:
+        yield iter_stream_byte_chunks(f, shard, chunk_bytes)
+    finally:
+        f.close()
+
+
 # ---- vocabulary: the tasks ------------------------------------------------------------------
 def count_shard(shard, lowercase=False, max_sentence_length=MAX_SENTENCE_LENGTH,
                 max_words_table=None):
@@ -373,13 +395,14 @@ def _submit(client, fn, *args, name, **kwargs):
     return client.submit(fn, *args, key=f"wordvec-{name}-{uuid.uuid4().hex[:12]}", **kwargs)
 
 
-def _reduce_groups(client, groups, merge, args, bar, name):
+def _reduce_groups(client, groups, merge, args, bar, name, tokens=()):
     """Merge each group's futures two at a time as they finish (on the workers) -> one future
     per group (its root), in the order of ``groups``.
 
     A result is merged with the next one of its group to finish, so a merge never waits for a
     slow shard it does not need, and the client holds futures only, never results. Errors are
-    raised here.
+    raised here. ``tokens``: futures of the words each counting task read (small integers,
+    fetched as they finish for the bar's words per second).
     """
     distributed = _distributed()
     group_of, waiting = {}, {}
@@ -389,10 +412,17 @@ def _reduce_groups(client, groups, merge, args, bar, name):
         for f in futures:
             group_of[f.key] = g
             done.add(f)
-    groups = futures = None  # noqa: F841 - held by `done` only: merged inputs may be released
+    token_keys = set()
+    for f in tokens:
+        token_keys.add(f.key)
+        done.add(f)
+    groups = futures = tokens = None  # noqa: F841 - held by `done` only: merged inputs may be released
     for fut in done:
         if fut.status == "error":
             fut.result()  # raises the task's error (a WordvecError naming the shard)
+        if fut.key in token_keys:
+            bar.update(0, words=fut.result())
+            continue
         if bar is not None:
             bar.update(1)
         g = group_of.pop(fut.key)
@@ -423,27 +453,39 @@ def vocabulary_of(finished, min_count):
     return vocab
 
 
+def _table_tokens(table):
+    """The tokens a counted shard's :data:`Table` read (a small result: the bar's words/s)."""
+    return int(table.tokens)
+
+
 def _count_vocabulary(client, files, min_count, max_vocab, lowercase, max_sentence_length,
-                      max_words_table, progress):
+                      max_words_table, progress, bar=None):
     """-> (vocabulary, the future of its packed form on the cluster: a result Dask can compute
-    again if the workers holding it die, unlike data scattered from the client)."""
+    again if the workers holding it die, unlike data scattered from the client). ``bar``: the
+    job's :class:`~wordvec.progress.TaskBar` (its first phase), else one of its own."""
     from .encode import MAX_WORDS_TABLE
     limit = int(max_words_table or MAX_WORDS_TABLE)
-    bar = report.bar(progress, 2 * len(files), "counting words", "task", unit_scale=False)
+    own = bar is None
+    if own:
+        bar = report.TaskBar(progress)
+    bar.phase("counting words", 2 * len(files))
     ok = False
     try:
         counted = [_submit(client, count_shard, f, lowercase, max_sentence_length, limit,
                            name=f"count-{i}") for i, f in enumerate(files)]
-        root, = _reduce_groups(client, [counted], merge_tables, (limit,), bar, "merge")
-        counted = None
+        tokens = [_submit(client, _table_tokens, c, name=f"tokens-{i}")
+                  for i, c in enumerate(counted)] if bar.shown else ()
+        root, = _reduce_groups(client, [counted], merge_tables, (limit,), bar, "merge",
+                               tokens=tokens)
+        counted = tokens = None
         final = _submit(client, finish_vocabulary, root, min_count, max_vocab, name="finish")
         root = None
         vocab = vocabulary_of(final.result(), min_count)
-        if bar is not None:
-            bar.update(1)
+        bar.update(1)
         ok = True
     finally:
-        report.close(bar, ok)
+        if own or not ok:
+            bar.close(ok)
     return vocab, final
 
 
@@ -478,7 +520,8 @@ def row_bounds(counts, blocks, window, symmetric=True):
 def cooccur_shard(shard, vocab, bounds, lowercase, max_sentence_length, window, symmetric,
                   distance_weighting, memory_gb, threads):
     """Encode one shard with the corpus's vocabulary and count its co-occurrences with the
-    single-machine counter -> its exact integer totals, one int64 CSR per row block."""
+    single-machine counter -> its exact integer totals, one int64 CSR per row block, then the
+    tokens it read."""
     from .cooccur import count_row_blocks
     from .encode import OpenedText, encode
     tune_process(threads)
@@ -488,7 +531,7 @@ def cooccur_shard(shard, vocab, bounds, lowercase, max_sentence_length, window, 
     with enc:
         blocks, _ = count_row_blocks(enc, bounds, window, symmetric, distance_weighting,
                                      memory_gb, threads, progress=False)
-    return tuple(blocks)
+    return (*blocks, int(enc.raw_tokens))
 
 
 def add_blocks(a, b):
@@ -545,16 +588,17 @@ def count_cooccurrence(shards, cluster="local", *, window=10, symmetric=True,
               "distance_weighting": bool(distance_weighting)}
     files = expand_shards(shards)
     with connect(cluster, workers=workers, threads_per_worker=threads_per_worker) as client:
-        vocab, packed = _count_vocabulary(client, files, min_count, max_vocab, lowercase,
-                                          max_sentence_length, max_words_table, progress)
-        if row_blocks is None:
-            row_blocks = 2 * max(1, sum(client.nthreads().values()))
-        bounds = row_bounds(vocab.counts, row_blocks, window, symmetric)
-        nb = len(bounds) - 1
-        bar = report.bar(progress, 2 * len(files) * nb, "co-occurrences", "task",
-                         unit_scale=False)
+        # one bar for the job: the vocabulary's tasks, then the co-occurrences'
+        bar = report.TaskBar(progress)
         ok = False
         try:
+            vocab, packed = _count_vocabulary(client, files, min_count, max_vocab, lowercase,
+                                              max_sentence_length, max_words_table, progress, bar)
+            if row_blocks is None:
+                row_blocks = 2 * max(1, sum(client.nthreads().values()))
+            bounds = row_bounds(vocab.counts, row_blocks, window, symmetric)
+            nb = len(bounds) - 1
+            bar.phase("co-occurrences", 2 * len(files) * nb)
             shared = _submit(client, vocabulary_of, packed, min_count, name="vocabulary")
             packed = None
             # a copy on every worker: a worker lost later costs no recount of the vocabulary
@@ -565,7 +609,7 @@ def count_cooccurrence(shards, cluster="local", *, window=10, symmetric=True,
                 shared.result()
             client.replicate([shared])
             import operator
-            pieces = [[] for _ in range(nb)]
+            pieces, tokens = [[] for _ in range(nb)], []
             for i, f in enumerate(files):
                 counted = _submit(client, cooccur_shard, f, shared, bounds, lowercase,
                                   max_sentence_length, window, symmetric, distance_weighting,
@@ -573,9 +617,12 @@ def count_cooccurrence(shards, cluster="local", *, window=10, symmetric=True,
                 for b in range(nb):
                     pieces[b].append(_submit(client, operator.getitem, counted, b,
                                              name=f"block-{i}-{b}"))
+                if bar.shown:
+                    tokens.append(_submit(client, operator.getitem, counted, nb,
+                                          name=f"tokens-{i}"))
             counted = None
-            roots = _reduce_groups(client, pieces, add_blocks, (), bar, "add")
-            pieces = None
+            roots = _reduce_groups(client, pieces, add_blocks, (), bar, "add", tokens=tokens)
+            pieces = tokens = None
             finished = [_submit(client, finish_block, r, scale, name=f"finish-{b}")
                         for b, r in enumerate(roots)]
             roots = None
@@ -583,7 +630,7 @@ def count_cooccurrence(shards, cluster="local", *, window=10, symmetric=True,
                               bar)
             ok = True
         finally:
-            report.close(bar, ok)
+            bar.close(ok)
     return matrix, vocab
 
 
@@ -595,8 +642,7 @@ def _collect(finished, bounds, vocab, params, gather, blocks_dir, force, inputs,
         for b, fut in enumerate(finished):
             block = fut.result()
             finished[b] = None  # the cluster may drop it now
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
             if parts is not None:
                 parts.append(block)
             yield b, block

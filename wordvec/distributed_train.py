@@ -43,8 +43,6 @@ fastText uses these rounds with its own replica (:mod:`wordvec.distributed_fastt
 n-gram buckets make whole matrices too large to send, so only the rows that changed travel).
 """
 
-import asyncio
-import concurrent.futures
 import logging
 import os
 import threading
@@ -56,11 +54,14 @@ import numpy as np
 from . import distributed as wd
 from . import progress as report
 from .corpus import MAX_SENTENCE_LENGTH
+from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, reassign
 from .errors import WordvecError
 
 #: words each replica trains between two averagings (provisional: not measured yet)
 SYNC_EVERY = 1_000_000
 LOG = logging.getLogger("wordvec.distributed_train")
+# the names these helpers had here before they moved to wordvec.distributed_rounds
+_Queue, _reassign, _gather_round = Queue, reassign, gather_round
 
 # ---- on the workers -------------------------------------------------------------------------
 # Encoded shards kept in the worker process: {(run, shard index): EncodedCorpus}
@@ -160,49 +161,6 @@ def lr_at(done, alpha, min_alpha, total):
     """The global schedule: linear decay over ``total`` words (as :func:`current_lr`)."""
     frac = min(done / max(total, 1), 1.0)
     return alpha - (alpha - min_alpha) * frac
-
-
-def average_replicas(replicas, weights, base=None):
-    """The weighted mean of replicas ``[(W, C), ...]`` (float32), weights = words read
-    (``base``: the arrays the replicas started from, unused here)."""
-    total = float(sum(weights))
-    out = []
-    for k in range(len(replicas[0])):
-        acc = np.zeros_like(replicas[0][k], dtype=np.float32)
-        for r, w in zip(replicas, weights):
-            acc += np.float32(w / total) * r[k]
-        out.append(acc)
-    return out
-
-
-class _Queue:
-    """A worker's remaining work: ranges ``[epoch, shard, first job, end job]`` in order."""
-
-    def __init__(self):
-        self.items = []
-
-    def words(self, sizes):
-        return sum(int(sizes[s][j0:j1].sum()) for _, s, j0, j1 in self.items)
-
-    def take(self, sizes, want):
-        """Whole jobs from the front, about ``want`` words (at least one job)."""
-        out, got = [], 0
-        while self.items and got < want:
-            e, s, j0, j1 = self.items[0]
-            cum = np.cumsum(sizes[s][j0:j1])
-            k = int(np.searchsorted(cum, want - got, side="left")) + 1
-            k = min(max(k, 1), j1 - j0)
-            out.append((e, s, j0, j0 + k))
-            got += int(cum[k - 1])
-            if j0 + k == j1:
-                self.items.pop(0)
-            else:
-                self.items[0] = [e, s, j0 + k, j1]
-        return out, got
-
-    def extend(self, items):
-        self.items.extend([list(i) for i in items])
-        self.items.sort(key=lambda it: it[0])  # (stable) epoch after epoch
 
 
 def _log_default(message):
@@ -362,7 +320,7 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
     if per_epoch == 0:
         raise WordvecError("the corpus has no in-vocabulary words to train on")
     epochs = int(p["epochs"])
-    queues = {a: _Queue() for a in addrs}
+    queues = {a: Queue() for a in addrs}
     for e in range(epochs):
         for i in range(len(files)):
             if len(sizes[i]):
@@ -406,23 +364,13 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
                                name=f"train-{rounds}", workers=[a], allow_other_workers=False,
                                pure=False)
                 tasks[f] = a
-            results, gone = _gather_round(c, distributed, tasks)
+            results, gone = gather_round(c, distributed, tasks)
             payloads = None
             results, stale = family.lost(results)
+            drop_lost(gone + stale, plan, queues, sizes, lost, log, rounds + 1, len(results),
+                      "shards")
             for a in gone + stale:
-                items, _ = plan[a]
-                q = queues.pop(a)
-                orphans = list(items) + q.items
-                lost.append(a)
                 family.forget(a)
-                if not queues:
-                    raise WordvecError(f"every Dask worker was lost (last: {a}): training "
-                                       "cannot continue")
-                _reassign(orphans, queues, sizes)
-                why = " (its replica's state was gone)" if a in stale else ""
-                log(f"lost worker {a}{why} in round {rounds + 1}: averaged the {len(results)} "
-                    f"replica(s) that returned; its shards go to the "
-                    f"{len(queues)} other worker(s)")
             if results:
                 words = [r[2] for r in results]
                 family.merge(results)
@@ -473,50 +421,3 @@ def _size(path):
         return os.path.getsize(local) if local else 0
     except OSError:
         return 0
-
-
-def _reassign(orphans, queues, sizes):
-    """Give the ranges of a lost worker to the others, a shard to the least loaded one."""
-    by_shard = {}
-    for it in orphans:
-        by_shard.setdefault(it[1], []).append(it)
-    load = {a: q.words(sizes) for a, q in queues.items()}
-    for s, items in sorted(by_shard.items()):
-        a = min(sorted(load), key=lambda x: load[x])
-        queues[a].extend(items)
-        load[a] += sum(int(sizes[s][j0:j1].sum()) for _, _, j0, j1 in items)
-
-
-def _gather_round(c, distributed, tasks, poll=0.5):
-    """Wait for a round's replicas -> (results of those that returned, addresses lost).
-
-    A worker is lost when it leaves the cluster while its task has not returned (its task,
-    bound to it, would wait for it forever), or when its task fails because its worker died,
-    or is cancelled because data scattered to that worker alone died with it.
-    An error raised by the training itself (bad data, divergence) is raised here.
-    """
-    pending = dict(tasks)
-    results, gone = [], []
-    while pending:
-        try:
-            distributed.wait(list(pending), timeout=poll, return_when="FIRST_COMPLETED")
-        except (TimeoutError, asyncio.TimeoutError):  # (distinct before Python 3.11)
-            pass
-        except concurrent.futures.CancelledError:  # data only the lost worker held (below)
-            pass
-        alive = set(c.nthreads())
-        for f in list(pending):
-            a = pending[f]
-            if f.status == "finished":
-                results.append(f.result())
-                del pending[f]
-            elif f.status == "error" or a not in alive:
-                if a in alive:
-                    f.result()  # raises the task's own error
-                del pending[f]
-                f.cancel()
-                gone.append(a)
-            elif f.status == "cancelled":
-                del pending[f]
-                gone.append(a)
-    return results, gone

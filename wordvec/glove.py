@@ -275,6 +275,34 @@ def _stream_matrix(matrix, sink):
         r = end
 
 
+def init_state(n, dim, seed):
+    """The state GloVe starts from for ``n`` words: ``(W, C, bw, bc, GW, GC, gbw, gbc)``, the
+    parameters uniform in (-0.5, 0.5) / dim and the AdaGrad sums 1, as Stanford's ``glove``
+    (one machine and the cluster, :mod:`wordvec.distributed_glove`, start alike)."""
+    rng = np.random.default_rng([seed, 0x610E])
+    W, C = _uniform(rng, (n, dim), dim), _uniform(rng, (n, dim), dim)
+    bw, bc = _uniform(rng, n, dim), _uniform(rng, n, dim)
+    GW, GC = np.ones((n, dim), np.float32), np.ones((n, dim), np.float32)
+    return W, C, bw, bc, GW, GC, np.ones(n, np.float32), np.ones(n, np.float32)
+
+
+def kernel_constants(p):
+    """The constants :func:`_epoch` takes after the state: x_max, power, eta (alpha), clip."""
+    f32 = np.float32
+    return f32(p["x_max"]), f32(p["power"]), f32(p["alpha"]), f32(GRAD_CLIP)
+
+
+def check_job(cost, bad, outside, alpha, where):
+    """Raise for what :func:`_epoch` reports: entries outside the vocabulary (``where`` names
+    their source) or non-finite updates (divergence)."""
+    if outside:
+        raise WordvecError(f"{where} holds {outside:,} entries outside the vocabulary "
+                           "(changed under us?)")
+    if bad or not np.isfinite(cost):
+        raise WordvecError(f"GloVe diverged ({bad:,} non-finite updates): lower --alpha "
+                           f"(now {alpha}) or --x-max")
+
+
 def _uniform(rng, shape, dim):
     a = rng.random(shape, dtype=np.float32)  # in place: no temporary copies
     a -= np.float32(0.5)
@@ -307,12 +335,8 @@ class GloVe(Model):
             raise WordvecError("GloVe needs a corpus or a co-occurrence file (--cooccur)")
         else:  # no co-occurrence at all: fail now, not after counting
             check_trainable(enc, "nothing to train: no co-occurrences")
-        n, dim = len(self.vocab), p["dim"]
-        rng = np.random.default_rng([p["seed"], 0x610E])
-        self.W, self.C = _uniform(rng, (n, dim), dim), _uniform(rng, (n, dim), dim)
-        self.bw, self.bc = _uniform(rng, n, dim), _uniform(rng, n, dim)
-        self.GW, self.GC = np.ones((n, dim), np.float32), np.ones((n, dim), np.float32)
-        self.gbw, self.gbc = np.ones(n, np.float32), np.ones(n, np.float32)
+        for name, a in zip(self.state, init_state(len(self.vocab), p["dim"], p["seed"])):
+            setattr(self, name, a)
 
     def _grow(self, n_old):
         p, n = self.params, len(self.vocab)
@@ -387,8 +411,7 @@ class GloVe(Model):
         def order(epoch):
             return np.random.default_rng([seed, 0x610E, runs, epoch]).permutation(n_jobs)
 
-        f32 = np.float32
-        consts = (f32(p["x_max"]), f32(p["power"]), f32(p["alpha"]), f32(GRAD_CLIP))
+        consts = kernel_constants(p)
         W, C, bw, bc, GW, GC, gbw, gbc = (getattr(self, k) for k in self.state)
         alpha = p["alpha"]
         readers = self._readers = {}  # slot -> (file, record buffer): one per thread
@@ -404,12 +427,7 @@ class GloVe(Model):
             vals = rec.view(np.float32)[:, 2]
             cost, bad, outside = _epoch(rec[:, 0], rec[:, 1], vals, W, C, bw, bc, GW, GC, gbw,
                                         gbc, *consts)
-            if outside:
-                raise WordvecError(f"the shuffled co-occurrence scratch file holds {outside:,} "
-                                   "entries outside the vocabulary (changed under us?)")
-            if bad or not np.isfinite(cost):
-                raise WordvecError(f"GloVe diverged ({bad:,} non-finite updates): lower --alpha "
-                                   f"(now {alpha}) or --x-max")
+            check_job(cost, bad, outside, alpha, "the shuffled co-occurrence scratch file")
             progress[slot] += n
             return cost, n, n, n
 

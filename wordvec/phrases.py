@@ -635,6 +635,52 @@ class Pass:
                                       np.count_nonzero(join))
 
 
+def kept_phrases(keys, counts, score, keep, word):
+    """``{(word, ..., word): (score, count)}`` of the kept candidates, ``word(id)`` naming an
+    id, ordered by the words (so that the saved file does not depend on the table's layout)."""
+    out = {}
+    for i in np.flatnonzero(keep).tolist():
+        row = keys[i]
+        out[tuple(word(j) for j in row if j >= 0)] = (float(score[i]), int(counts[i]))
+    return dict(sorted(out.items()))
+
+
+def apply_passes(chunks, passes, threads=None):
+    """``(bytes, tokens)`` for each chunk of ``chunks`` (UTF-8 bytes of whole lines) with the
+    ``passes`` applied in turn (``tokens`` None without a pass), in order. ``threads`` (default:
+    the cores, at most 8) apply chunks side by side."""
+    if not passes:
+        for b in chunks:
+            yield b, None
+        return
+    for p in passes:
+        p._compiled()  # (before the threads share it)
+
+    def work(b):
+        n = None
+        for p in passes:
+            b, n = p.apply(b)
+        return b, n
+
+    threads = max(1, min(os.cpu_count() or 1, 8)) if threads is None else max(1, int(threads))
+    if threads == 1:
+        for b in chunks:
+            yield work(b)
+        return
+    # chunks are independent once the phrases are known: the kernels release the GIL, so
+    # threads apply them side by side (in order, a bounded number in flight)
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(threads) as pool:
+        pending = deque()
+        for b in chunks:
+            pending.append(pool.submit(work, b))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 @njit(cache=True, nogil=True)
 def _insert(keys, counts, key, new):
     i = _find(keys, counts, key)
@@ -677,9 +723,23 @@ class Phrases:
         return self
 
     def _learn(self, chunks):
+        words, table, total, pruned_words = self._count(chunks)
+        keys, counts = table.entries()
+        phrases = self._score(keys, counts, words, total)
+        self.stats.append({"corpus_words": total,
+                           "distinct_words": words.live_count() - words.n_conn,
+                           "candidates": int(len(counts)), "pruned_candidates": table.pruned,
+                           "pruned_words": pruned_words, "phrases": len(phrases)})
+        return Pass(phrases, total, self.settings)
+
+    def _count(self, chunks, overlap=True):
+        """Count the words and the candidates of ``chunks`` (UTF-8 bytes of whole lines) ->
+        ``(words, table, tokens, pruned words)``: the :class:`_Words` (connectors first), the
+        :class:`_Table` of candidates, every token read (counts of pruned words included).
+        ``overlap``: read and tokenise a chunk while the one before is counted (two threads)."""
         s = self.settings
         words = _Words(s["connectors"])
-        n_conn = words.n
+        n_conn = words.n_conn = words.n
         is_conn = np.zeros(1, dtype=np.bool_)
         table = _Table(s["max_vocab"])
         state = np.full(KEY + 2, -1, dtype=np.int64)
@@ -689,35 +749,38 @@ class Phrases:
         # reading and tokenising a chunk (this thread) overlaps counting the pairs of the one
         # before (a second thread: the kernels release the GIL; the pair table is its alone)
         from concurrent.futures import ThreadPoolExecutor
-        pool = ThreadPoolExecutor(1)
+        pool = ThreadPoolExecutor(1) if overlap else None
         counting = None
-        for b in chunks:
-            ids = words.scan(np.frombuffer(b, dtype=np.uint8), add=True)[0].copy()
-            if len(is_conn) < words.n:
-                is_conn = np.zeros(max(words.n, 2 * len(is_conn)), dtype=np.bool_)
-                is_conn[:n_conn] = True
+        try:
+            for b in chunks:
+                ids = words.scan(np.frombuffer(b, dtype=np.uint8), add=True)[0].copy()
+                if len(is_conn) < words.n:
+                    is_conn = np.zeros(max(words.n, 2 * len(is_conn)), dtype=np.bool_)
+                    is_conn[:n_conn] = True
+                if counting is not None:
+                    counting.result()
+                    counting = None
+                if pool is not None:
+                    counting = pool.submit(table.count, ids, is_conn, state)
+                else:
+                    table.count(ids, is_conn, state)
+                if words.live_count() > self.max_words:  # forget the rarest words
+                    while words.live_count() > self.max_words * 0.7:
+                        dead = words.counts < min_reduce
+                        dead[:n_conn] = False
+                        if words.alive is not None:
+                            dead &= words.alive
+                        pruned_words += int(dead[:words.n].sum())
+                        words.forget(dead)
+                        min_reduce += 1
             if counting is not None:
                 counting.result()
-            counting = pool.submit(table.count, ids, is_conn, state)
-            if words.live_count() > self.max_words:  # forget the rarest words
-                while words.live_count() > self.max_words * 0.7:
-                    dead = words.counts < min_reduce
-                    dead[:n_conn] = False
-                    if words.alive is not None:
-                        dead &= words.alive
-                    pruned_words += int(dead[:words.n].sum())
-                    words.forget(dead)
-                    min_reduce += 1
-        if counting is not None:
-            counting.result()
-        pool.shutdown()
+        finally:
+            if pool is not None:
+                pool.shutdown()
         total = int(words.counts[:words.n].sum())  # (counts of pruned words included)
-        keys, counts = table.entries()
-        phrases = self._score(keys, counts, words, total)
-        self.stats.append({"corpus_words": total, "distinct_words": words.live_count() - n_conn,
-                           "candidates": int(len(counts)), "pruned_candidates": table.pruned,
-                           "pruned_words": pruned_words, "phrases": len(phrases)})
-        return Pass(phrases, total, self.settings)
+        words.min_reduce = min_reduce  # (the floor the next pruning of words starts from)
+        return words, table, total, pruned_words
 
     def _score(self, keys, counts, words, total):
         s = self.settings
@@ -728,43 +791,14 @@ class Phrases:
         score = np.empty(len(counts), dtype=np.float64)
         keep = _scores(keys, counts, words.counts, live, float(total), float(s["min_count"]),
                        s["scoring"] == "npmi", float(s["threshold"]), score)
-        out = {}
-        for i in np.flatnonzero(keep).tolist():
-            row = keys[i]
-            out[tuple(words.word(j) for j in row if j >= 0)] = (float(score[i]), int(counts[i]))
-        return out
+        return kept_phrases(keys, counts, score, keep, words.word)
 
     # ---- applying --------------------------------------------------------------------------
     def _chunks(self, corpus, upto=None):
         """UTF-8 bytes of whole lines of ``corpus`` with the passes (up to ``upto``) applied,
         and how many tokens they hold."""
         passes = self.passes if upto is None else self.passes[:upto]
-        if not passes:
-            for b in _chunks(corpus):
-                yield b, None
-            return
-        for p in passes:
-            p._compiled()  # (before the threads share it)
-
-        def work(b):
-            n = None
-            for p in passes:
-                b, n = p.apply(b)
-            return b, n
-
-        # chunks are independent once the phrases are known: the kernels release the GIL, so
-        # threads apply them side by side (in order, a bounded number in flight)
-        threads = max(1, min(os.cpu_count() or 1, 8))
-        from collections import deque
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(threads) as pool:
-            pending = deque()
-            for b in _chunks(corpus):
-                pending.append(pool.submit(work, b))
-                if len(pending) >= 2 * threads:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        yield from apply_passes(_chunks(corpus), passes)
 
     def transform(self, sentence: list[str]) -> list[str]:
         """One sentence (a list of tokens) with the phrases of every pass joined."""

@@ -7,6 +7,7 @@ line left.
 """
 
 import sys
+import time
 
 
 def shown(progress):
@@ -24,6 +25,54 @@ def bar(progress, total, desc, unit="it", *, leave=True, unit_scale=True):
     from tqdm import tqdm
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, dynamic_ncols=True,
                 mininterval=0.5, smoothing=0.1, leave=leave, file=sys.stderr)
+
+
+class TaskBar:
+    """One bar for a whole cluster job: its tasks done / total, and the words per second that
+    the finished counting tasks of the current phase report, summed over the cluster (their
+    words divided by the time since the phase began). ``update`` as tqdm's, so that the job's
+    helpers take either; ``self.shown`` is False (and every call a no-op) when not shown. The
+    bar appears at the first :meth:`phase`."""
+
+    def __init__(self, progress, total=0, desc=""):
+        self.progress, self.total, self.desc = progress, int(total), desc
+        self.shown = shown(progress)
+        self.bar = None
+        self.words = 0
+        self.start = time.monotonic()
+
+    def phase(self, desc, tasks):
+        """A new phase of ``tasks`` more tasks (beyond the total given at the start): the
+        description changes, the rate starts again."""
+        if not self.shown:
+            return
+        self.words, self.start = 0, time.monotonic()
+        if self.bar is None:
+            self.bar = bar(self.progress, self.total + int(tasks), desc, "task", unit_scale=False)
+            return
+        self.bar.total += int(tasks)
+        self.bar.set_description(desc, refresh=False)
+        self._postfix()
+        self.bar.refresh()
+
+    def update(self, n=1, words=0):
+        if self.bar is None:
+            return
+        if words:
+            self.words += int(words)
+            self._postfix()
+        self.bar.update(n)
+        if words and not n:
+            self.bar.refresh()
+
+    def _postfix(self):
+        from tqdm import tqdm
+        rate = self.words / max(time.monotonic() - self.start, 1e-9)
+        self.bar.set_postfix_str(f"{tqdm.format_sizeof(rate)} words/s" if self.words else "",
+                                 refresh=False)
+
+    def close(self, ok):
+        close(self.bar, ok)
 
 
 def close(b, ok):

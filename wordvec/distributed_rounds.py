@@ -1,0 +1,135 @@
+"""Rounds of model averaging on a Dask cluster: the pieces that data-parallel word2vec
+(:mod:`wordvec.distributed_train`) and GloVe (:mod:`wordvec.distributed_glove`) share.
+
+Each trainer keeps, per worker, a :class:`Queue` of the work left to it (ranges of jobs of its
+shards or row blocks, epoch after epoch), takes about ``sync_every`` units from the front of
+each queue for a round (:meth:`Queue.take`), sends one training task per worker, waits for them
+with :func:`gather_round`, and drops the workers lost in the round with :func:`drop_lost` (their
+remaining work goes to the others, :func:`reassign`, and a line says so). :func:`average_replicas`
+is the weighted mean of the replicas that returned.
+
+Dask is never imported here: the caller passes its client and the ``distributed`` module.
+"""
+
+import asyncio
+import concurrent.futures
+
+import numpy as np
+
+from .errors import WordvecError
+
+
+def average_replicas(replicas, weights, base=None):
+    """The weighted mean of replicas ``[(A, B, ...), ...]`` (float32), weights = the units each
+    trained (``base``: the arrays the replicas started from, unused here)."""
+    total = float(sum(weights))
+    out = []
+    for k in range(len(replicas[0])):
+        acc = np.zeros_like(replicas[0][k], dtype=np.float32)
+        for r, w in zip(replicas, weights):
+            acc += np.float32(w / total) * r[k]
+        out.append(acc)
+    return out
+
+
+class Queue:
+    """A worker's remaining work: ranges ``[epoch, part, first job, end job]`` in order (a part
+    is a shard, or a row block; ``sizes[part]`` holds the units of each of its jobs)."""
+
+    def __init__(self):
+        self.items = []
+
+    def words(self, sizes):
+        return sum(int(sizes[s][j0:j1].sum()) for _, s, j0, j1 in self.items)
+
+    def take(self, sizes, want):
+        """Whole jobs from the front, about ``want`` units (at least one job)."""
+        out, got = [], 0
+        while self.items and got < want:
+            e, s, j0, j1 = self.items[0]
+            cum = np.cumsum(sizes[s][j0:j1])
+            k = int(np.searchsorted(cum, want - got, side="left")) + 1
+            k = min(max(k, 1), j1 - j0)
+            out.append((e, s, j0, j0 + k))
+            got += int(cum[k - 1])
+            if j0 + k == j1:
+                self.items.pop(0)
+            else:
+                self.items[0] = [e, s, j0 + k, j1]
+        return out, got
+
+    def extend(self, items):
+        self.items.extend([list(i) for i in items])
+        self.items.sort(key=lambda it: it[0])  # (stable) epoch after epoch
+
+
+def reassign(orphans, queues, sizes):
+    """Give the ranges of a lost worker to the others, a part to the least loaded one ->
+    ``{part: address}`` (the new owner of each part)."""
+    by_part = {}
+    for it in orphans:
+        by_part.setdefault(it[1], []).append(it)
+    load = {a: q.words(sizes) for a, q in queues.items()}
+    owners = {}
+    for s, items in sorted(by_part.items()):
+        a = min(sorted(load), key=lambda x: load[x])
+        queues[a].extend(items)
+        load[a] += sum(int(sizes[s][j0:j1].sum()) for _, _, j0, j1 in items)
+        owners[s] = a
+    return owners
+
+
+def drop_lost(gone, plan, queues, sizes, lost, log, round_no, returned, what):
+    """Drop the workers ``gone`` in round ``round_no``: each one's work of the round (``plan[a]
+    = (items, units)``) and its queue go to the others (:func:`reassign`), its address is added
+    to ``lost`` and ``log`` gets a line (``what``: what moves, "shards" or "row blocks").
+    Returns ``{part: new owner}``. Raises when no worker is left."""
+    owners = {}
+    for a in gone:
+        items, _ = plan[a]
+        q = queues.pop(a)
+        orphans = list(items) + q.items
+        lost.append(a)
+        if not queues:
+            raise WordvecError(f"every Dask worker was lost (last: {a}): training "
+                               "cannot continue")
+        owners.update(reassign(orphans, queues, sizes))
+        log(f"lost worker {a} in round {round_no}: averaged the {returned} "
+            f"replica(s) that returned; its {what} go to the "
+            f"{len(queues)} other worker(s)")
+    return owners
+
+
+def gather_round(c, distributed, tasks, poll=0.5):
+    """Wait for a round's replicas -> (results of those that returned, addresses lost).
+
+    A worker is lost when it leaves the cluster while its task has not returned (its task, bound
+    to it, would wait for it forever), or when its task fails because its worker died, or is
+    cancelled because data scattered to that worker alone died with it. An error raised by the
+    training itself (bad data, divergence) is raised here.
+    """
+    pending = dict(tasks)
+    results, gone = [], []
+    while pending:
+        try:
+            distributed.wait(list(pending), timeout=poll, return_when="FIRST_COMPLETED")
+        except (TimeoutError, asyncio.TimeoutError):  # (distinct before Python 3.11)
+            pass
+        except concurrent.futures.CancelledError:  # data only the lost worker held (below)
+            pass
+        alive = set(c.nthreads())
+        for f in list(pending):
+            a = pending[f]
+            if f.status == "finished":
+                results.append(f.result())
+                del pending[f]
+            elif f.status == "error" or a not in alive:
+                if a in alive:
+                    f.result()  # raises the task's own error
+                del pending[f]
+                f.cancel()
+                gone.append(a)
+            elif f.status == "cancelled":
+                del pending[f]
+                gone.append(a)
+    return results, gone
