@@ -127,7 +127,8 @@ def test_cli_lsa_on_a_local_cluster(counted, tmp_path):
     v = load_vectors(str(out))
     assert v.words == vocab.words and v.dim == 8
     for args, message in [
-        (["--model", "fasttext", "--cluster", "local"], "not fasttext"),
+        (["--model", "fasttext", "--cooccur", str(npz), "--cluster", "local"],
+         "does not apply to --model fasttext"),
         (["--model", "lsa", "--cluster", "local"], "give --cooccur"),
         (["--model", "lsa", "--cooccur", str(npz), "--cluster", "local", "--svd", "arpack"],
          "one machine only"),

@@ -143,7 +143,8 @@ def test_cli_train_cluster_local(shards, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--cluster", "local", "--model", "fasttext"], "sg, cbow and glove for now"),
+    (["--cluster", "local", "--model", "fasttext", "--cbow-mean", "1"],
+     "does not apply to --model fasttext"),
     (["--sync-every", "1000"], "add --cluster"),
     (["--cluster", "local", "--continue", "x"], "cannot be combined with --cluster"),
 ])

@@ -277,18 +277,18 @@ def _interval(ctx, param, value):
                    "in the corpus as it is read (new_york), without writing it out.")
 @_with_param_options
 @click.option("--cluster", metavar="ADDRESS",
-              help="Train on a Dask cluster (sg, cbow, glove): 'local' or a scheduler's address "
-                   "(tcp://host:8786); each worker trains its shards (glove: its row blocks of "
-                   "--cooccur, or of the matrix counted there from CORPUS) on its own copy of "
-                   "the model, and the copies are combined every --sync-every words (glove: "
-                   "entries). With --model lsa and --cooccur: the PPMI matrix and its SVD on "
-                   "the cluster (a --cooccur blocks folder is read by the workers). Needs pip "
-                   "install 'wordvec[dask]'.")
+              help="Train on a Dask cluster (sg, cbow, fasttext, glove): 'local' or a "
+                   "scheduler's address (tcp://host:8786); each worker trains its shards (glove: "
+                   "its row blocks of --cooccur, or of the matrix counted there from CORPUS) on "
+                   "its own copy of the model, and the copies are combined every --sync-every "
+                   "words (glove: entries). With --model lsa and --cooccur: the PPMI matrix and "
+                   "its SVD on the cluster (a --cooccur blocks folder is read by the workers). "
+                   "Needs pip install 'wordvec[dask]'.")
 @click.option("--workers", "cluster_workers", type=Count, metavar="N",
               help="With --cluster local: how many worker processes (--threads: threads of "
                    "each). [default: one a core]")
 @click.option("--sync-every", type=Count, metavar="N",
-              help="With --cluster: words (sg, cbow) or co-occurrence entries (glove: "
+              help="With --cluster: words (sg, cbow, fasttext) or co-occurrence entries (glove: "
                    "non-zeros) each worker trains between two averagings. "
                    "[default: 1,000,000; glove: a quarter of a worker's share of an epoch, "
                    "at least 1,000,000 (provisional)]")
@@ -438,10 +438,10 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     if kind == "glove":
         return _glove_on_cluster(corpus, output, export_format, force, given, cluster, workers,
                                  sync_every, quiet)
-    if kind not in ("sg", "cbow"):
-        raise WordvecError(f"--cluster trains --model sg, cbow and glove for now (and lsa from "
-                           f"--cooccur), not {kind}")
-    if export_format == "fasttext-bin":
+    if kind not in ("sg", "cbow", "fasttext"):
+        raise WordvecError(f"--cluster trains --model sg, cbow, fasttext and glove for now (and "
+                           f"lsa from --cooccur), not {kind}")
+    if export_format == "fasttext-bin" and kind != "fasttext":
         raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind}")
     from .params import option_table
     table = option_table()
@@ -461,10 +461,14 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     if threads is not None and cluster != "local":
         raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
                            "running cluster's workers have the threads they have")
-    model = train_word2vec(
-        shards, cluster, {"arch": kind, **params},
-        sync_every=sync_every or SYNC_EVERY, workers=workers, threads_per_worker=threads or 1,
-        progress=not quiet, log=lambda line: click.echo(f"warning: {line}", err=True))
+    if kind == "fasttext":  # (its --arch is among the settings)
+        from .distributed_fasttext import train_fasttext as trainer
+    else:
+        trainer, params = train_word2vec, {"arch": kind, **params}
+    model = trainer(
+        shards, cluster, params, sync_every=sync_every or SYNC_EVERY, workers=workers,
+        threads_per_worker=threads or 1, progress=not quiet,
+        log=lambda line: click.echo(f"warning: {line}", err=True))
     _save_trained(model, output, export_format, force, inputs, kind, None)
 
 
@@ -509,8 +513,8 @@ def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, worker
                     quiet):
     """``wordvec train --model lsa --cooccur ... --cluster``: see :mod:`wordvec.distributed_lsa`."""
     if sync_every is not None:
-        raise WordvecError("--sync-every is for training sg, cbow, glove on a cluster; LSA's SVD has no "
-                           "replicas to average")
+        raise WordvecError("--sync-every is for training sg, cbow, fasttext, glove on a cluster; "
+                           "LSA's SVD has no replicas to average")
     if corpus:
         raise WordvecError("--cluster: LSA on a cluster reads a counted matrix (--cooccur), not a "
                            "corpus: count it with 'wordvec cooccur --cluster ... --blocks-dir'")

@@ -12,6 +12,7 @@ Dask is never imported here: the caller passes its client and the ``distributed`
 """
 
 import asyncio
+import concurrent.futures
 
 import numpy as np
 
@@ -102,9 +103,10 @@ def drop_lost(gone, plan, queues, sizes, lost, log, round_no, returned, what):
 def gather_round(c, distributed, tasks, poll=0.5):
     """Wait for a round's replicas -> (results of those that returned, addresses lost).
 
-    A worker is lost when it leaves the cluster while its task has not returned (its task,
-    bound to it, would wait for it forever), or when its task fails because its worker died.
-    An error raised by the training itself (bad data, divergence) is raised here.
+    A worker is lost when it leaves the cluster while its task has not returned (its task, bound
+    to it, would wait for it forever), or when its task fails because its worker died, or is
+    cancelled because data scattered to that worker alone died with it. An error raised by the
+    training itself (bad data, divergence) is raised here.
     """
     pending = dict(tasks)
     results, gone = [], []
@@ -112,6 +114,8 @@ def gather_round(c, distributed, tasks, poll=0.5):
         try:
             distributed.wait(list(pending), timeout=poll, return_when="FIRST_COMPLETED")
         except (TimeoutError, asyncio.TimeoutError):  # (distinct before Python 3.11)
+            pass
+        except concurrent.futures.CancelledError:  # data only the lost worker held (below)
             pass
         alive = set(c.nthreads())
         for f in list(pending):

@@ -38,6 +38,9 @@ Faults: a worker lost during a round (its process died, its machine left) is dro
 is averaged over the replicas that returned, a line says so (``log``), and the lost worker's
 queue (its shards, including the words of the lost round) goes to the others, who encode those
 shards on first use. Training fails only when no worker is left.
+
+fastText uses these rounds with its own replica (:mod:`wordvec.distributed_fasttext`: the
+n-gram buckets make whole matrices too large to send, so only the rows that changed travel).
 """
 
 import logging
@@ -80,18 +83,34 @@ def _encoded(run, index, shard, vocab, lowercase, max_sentence_length):
     return enc
 
 
-def prepare_shard(run, index, shard, vocab, lowercase, max_sentence_length):
-    """Encode one shard here and keep it -> (this worker's address, job bounds, job sizes)."""
+def prepare_shard(run, index, shard, vocab, lowercase, max_sentence_length, per_sentence=0):
+    """Encode one shard here and keep it -> (this worker's address, job bounds, job sizes, its
+    sentences). ``per_sentence``: tokens the kernels read after every sentence besides its own
+    (fastText's ``</s>``: 1), counted in the job sizes."""
     from distributed import get_worker
-
-    from .training import Plan
     enc = _encoded(run, index, shard, vocab, lowercase, max_sentence_length)
     if enc.n_tokens == 0:
         bounds, sizes = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     else:
-        plan = Plan.for_corpus(enc, 1)
+        plan = piece_plan(enc, 0, None, per_sentence)
         bounds, sizes = plan.bounds, plan.sizes
-    return get_worker().address, bounds, sizes
+    return get_worker().address, bounds, sizes, enc.n_sentences
+
+
+def piece_plan(enc, j0, j1, per_sentence=0):
+    """The :class:`~wordvec.training.Plan` of jobs ``j0..j1-1`` of an encoded shard (all from
+    ``j0`` with ``j1`` None), cut as :func:`prepare_shard` cut it."""
+    from .training import Plan, make_jobs
+    offsets = enc.offsets
+    bounds = make_jobs(offsets, None, per_sentence)
+    sizes = offsets[bounds[1:]] - offsets[bounds[:-1]] + per_sentence * np.diff(bounds)
+    j1 = len(sizes) if j1 is None else j1
+    return Plan(bounds[j0:j1 + 1], sizes[j0:j1])
+
+
+def piece_stream(epoch, index, n_shards, j0):
+    """The random stream of a piece: its own for each (epoch, shard, first job)."""
+    return 1 + ((epoch * n_shards + index) << 24) + j0
 
 
 def train_replica(run, weights, pieces, shards, vocab, params, threads, lowercase,
@@ -103,7 +122,7 @@ def train_replica(run, weights, pieces, shards, vocab, params, threads, lowercas
     jobs are trained with :func:`wordvec.training.run_jobs` on ``threads`` threads, the lr
     decaying linearly over the piece between the two given rates.
     """
-    from .training import Plan, make_jobs, run_jobs
+    from .training import run_jobs
     from .word2vec import make_job
     W, C = (np.array(a, dtype=np.float32, copy=True) for a in weights)  # never the input
     read = trained = 0
@@ -111,15 +130,10 @@ def train_replica(run, weights, pieces, shards, vocab, params, threads, lowercas
     seed = int(params["seed"])
     for index, epoch, j0, j1, lr0, lr1 in pieces:
         enc = _encoded(run, index, shards[index], vocab, lowercase, max_sentence_length)
-        bounds = make_jobs(enc.offsets)  # (as prepare_shard cut it)
-        offsets = enc.offsets
-        sizes = offsets[bounds[1:]] - offsets[bounds[:-1]]
-        plan = Plan(bounds[j0:j1 + 1], sizes[j0:j1])
-        # a random stream of its own for each piece: (epoch, shard, first job)
-        stream = 1 + ((epoch * len(shards) + index) << 24) + j0
         stats = run_jobs(enc, make_job(enc, W, C, params), epochs=1, alpha=lr0, min_alpha=lr1,
                          threads=threads, seed=seed, weights=(W, C), progress=False,
-                         plan=plan, stream=stream)
+                         plan=piece_plan(enc, j0, j1),
+                         stream=piece_stream(epoch, index, len(shards), j0))
         read += stats["words"]
         trained += stats["words_trained"]
         mean = stats["loss_per_epoch"][0]
@@ -169,10 +183,22 @@ def train_word2vec(shards, client="local", params=None, *, sync_every=SYNC_EVERY
     ``wordvec.distributed_train`` logger. See the module docstring.
     """
     from .params import WORD2VEC
-    from .word2vec import Word2Vec, init_weights, output_rows
     p = WORD2VEC.resolve(dict(params or {}))
     if p["arch"] not in ("sg", "cbow"):
         raise WordvecError(f"unknown word2vec architecture {p['arch']!r}")
+    return data_parallel(shards, client, p, _Word2VecRounds, sync_every=sync_every,
+                         max_sentence_length=max_sentence_length,
+                         max_words_table=max_words_table, lr_scale=lr_scale, workers=workers,
+                         threads_per_worker=threads_per_worker, progress=progress, log=log,
+                         max_rounds=max_rounds)
+
+
+def data_parallel(shards, client, p, family, *, sync_every, max_sentence_length,
+                  max_words_table, lr_scale, workers, threads_per_worker, progress, log,
+                  max_rounds):
+    """The rounds of model averaging for the settings ``p`` (resolved) of a model ``family``
+    (:class:`_Word2VecRounds` and its kind: what a replica is, how it is sent, trained and
+    averaged) -> the trained model."""
     sync_every = int(sync_every)
     if sync_every < 1:
         raise WordvecError(f"--sync-every must be at least 1 word (got {sync_every})")
@@ -197,8 +223,7 @@ def train_word2vec(shards, client="local", params=None, *, sync_every=SYNC_EVERY
         run = uuid.uuid4().hex
         try:
             model = _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale,
-                           max_sentence_length, progress, log, max_rounds, t0,
-                           Word2Vec, init_weights, output_rows)
+                           max_sentence_length, progress, log, max_rounds, t0, family)
         finally:
             try:
                 c.run(drop_run, run)
@@ -207,8 +232,66 @@ def train_word2vec(shards, client="local", params=None, *, sync_every=SYNC_EVERY
     return model
 
 
+class _Word2VecRounds:
+    """What the rounds of word2vec need: the model is ``(W, C)``, sent whole to every replica
+    (one broadcast) and replaced by the weighted mean of the replicas (``average_replicas``).
+
+    A family is made with ``(vocab, settings, totals)`` (totals: the corpus's ``sentences``,
+    ``tokens``, ``raw_tokens`` and the ``epochs``) and gives: ``desc`` (for the progress bar),
+    ``per_sentence(settings)`` (tokens read after each sentence), ``extra_words()`` (of a
+    partial last epoch), ``payloads(client, addresses)`` (what each replica of a round is sent,
+    and more arguments for all), ``task`` (its training, returning ``(a, b, words read, words
+    trained, loss sum, predictions)``), ``lost(results)`` (replicas that returned but cannot be
+    used), ``forget(address)`` (a lost worker), ``merge(results)`` (the averaging),
+    ``cluster_stats`` and ``model``."""
+
+    @staticmethod
+    def per_sentence(p):
+        return 0
+
+    def __init__(self, vocab, p, totals):
+        from .word2vec import init_weights
+        self.vocab, self.p = vocab, p
+        self.desc = f"{p['arch']}-{p['loss']}"
+        self.W, self.C = init_weights(vocab, p)
+
+    def extra_words(self):
+        return 0
+
+    def payloads(self, c, addrs):
+        scattered = c.scatter([self.W, self.C], broadcast=True, hash=False)
+        return dict.fromkeys(addrs, scattered), ()
+
+    task = staticmethod(train_replica)
+
+    def lost(self, results):
+        return results, []
+
+    def forget(self, address):
+        """The worker at ``address`` is gone for the rest of the run."""
+
+    def merge(self, results):
+        reps = [(r[0], r[1]) for r in results]
+        self.W, self.C = average_replicas(reps, [r[2] for r in results], (self.W, self.C))
+
+    def cluster_stats(self):
+        from .word2vec import output_rows
+        n_out = output_rows(len(self.vocab), self.p)
+        return {"sync_bytes_per_replica": sync_bytes(len(self.vocab), self.p["dim"], n_out)}
+
+    def model(self, stats):
+        from .training import check_finite
+        from .word2vec import Word2Vec
+        check_finite([self.W, self.C])
+        model = Word2Vec(**self.p)
+        model.vocab = self.vocab
+        model.W, model.C = self.W, self.C
+        model._done(stats)
+        return model
+
+
 def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, max_sentence_length,
-           progress, log, max_rounds, t0, Word2Vec, init_weights, output_rows):
+           progress, log, max_rounds, t0, family):
     lowercase = p["lowercase"]
     nthreads = c.nthreads()
     if not nthreads:
@@ -216,41 +299,48 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
     # 1. encode each shard on a worker (spread by file size), keep it there
     addrs = sorted(nthreads)
     by_size = sorted(range(len(files)), key=lambda i: -_size(files[i]))
+    per_sentence = family.per_sentence(p)
     load = dict.fromkeys(addrs, 0)
     futures = []
     for i in by_size:
         a = min(addrs, key=lambda x: load[x])
         load[a] += _size(files[i]) or 1
         futures.append((i, wd._submit(c, prepare_shard, run, i, files[i], shared, lowercase,
-                                      max_sentence_length, name=f"encode-{i}", workers=[a],
+                                      max_sentence_length, per_sentence,
+                                      name=f"encode-{i}", workers=[a],
                                       allow_other_workers=True, pure=False)))
     owner, sizes = {}, {}
+    sentences = 0
     for i, f in futures:
-        addr, _bounds, job_sizes = f.result()
+        addr, _bounds, job_sizes, n_sent = f.result()
         owner[i], sizes[i] = addr, np.asarray(job_sizes, dtype=np.int64)
+        sentences += int(n_sent)
     futures = None
     per_epoch = int(sum(int(s.sum()) for s in sizes.values()))
     if per_epoch == 0:
         raise WordvecError("the corpus has no in-vocabulary words to train on")
     epochs = int(p["epochs"])
-    total = per_epoch * epochs
     queues = {a: Queue() for a in addrs}
     for e in range(epochs):
         for i in range(len(files)):
             if len(sizes[i]):
                 queues[owner[i]].items.append([e, i, 0, len(sizes[i])])
+    totals = {"sentences": sentences, "tokens": per_epoch - per_sentence * sentences,
+              "raw_tokens": int(vocab.raw_tokens), "epochs": epochs}
+    family = family(vocab, p, totals)
+    extra = family.extra_words()
+    if extra > 0:
+        _extra_epoch(queues, owner, sizes, epochs, extra, per_epoch)
     queues = {a: q for a, q in queues.items() if q.items or a in nthreads}
+    total = sum(q.words(sizes) for q in queues.values())
 
     # 2. rounds
-    model = Word2Vec(**p)
-    model.vocab = vocab
-    W, C = init_weights(vocab, p)
     done = trained = 0
     loss = loss_n = 0.0
     rounds = 0
     lost = []
     alpha, min_alpha = float(p["alpha"]), float(p["min_alpha"])
-    bar = report.bar(progress, total, f"{p['arch']}-{p['loss']} x{len(queues)}", "w")
+    bar = report.bar(progress, total, f"{family.desc} x{len(queues)}", "w")
     ok = False
     try:
         while any(q.items for q in queues.values()):
@@ -258,7 +348,7 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
                 break
             plan = {a: q.take(sizes, sync_every) for a, q in queues.items() if q.items}
             R = sum(got for _, got in plan.values())
-            scattered = c.scatter([W, C], broadcast=True, hash=False)
+            payloads, extra_args = family.payloads(c, list(plan))
             tasks = {}
             scale = float(lr_scale) if lr_scale is not None else float(len(plan))
             for a, (items, got) in plan.items():
@@ -269,18 +359,21 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
                     lr1 = scale * lr_at(done + R * (pos + w) / got, alpha, min_alpha, total)
                     pieces.append((s, e, j0, j1, lr0, lr1))
                     pos += w
-                f = wd._submit(c, train_replica, run, scattered, pieces, files, shared, p,
-                               nthreads.get(a, 1), lowercase, max_sentence_length,
+                f = wd._submit(c, family.task, run, payloads[a], pieces, files, shared, p,
+                               nthreads.get(a, 1), lowercase, max_sentence_length, *extra_args,
                                name=f"train-{rounds}", workers=[a], allow_other_workers=False,
                                pure=False)
                 tasks[f] = a
             results, gone = gather_round(c, distributed, tasks)
-            scattered = None
-            drop_lost(gone, plan, queues, sizes, lost, log, rounds + 1, len(results), "shards")
+            payloads = None
+            results, stale = family.lost(results)
+            drop_lost(gone + stale, plan, queues, sizes, lost, log, rounds + 1, len(results),
+                      "shards")
+            for a in gone + stale:
+                family.forget(a)
             if results:
-                reps = [(r[0], r[1]) for r in results]
                 words = [r[2] for r in results]
-                W, C = average_replicas(reps, words, (W, C))
+                family.merge(results)
                 done += sum(words)
                 trained += sum(r[3] for r in results)
                 loss += sum(r[4] for r in results)
@@ -291,27 +384,35 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
         ok = True
     finally:
         report.close(bar, ok)
-    from .training import check_finite
-    check_finite([W, C])
-    model.W, model.C = W, C
     wall = time.perf_counter() - t0
-    n_out = output_rows(len(vocab), p)
     stats = {"wall_seconds": round(wall, 3), "epochs": epochs, "words": int(done),
              "words_trained": int(trained),
              "words_per_second": round(done / wall, 1) if wall > 0 else None,
              "loss": round(loss / loss_n, 6) if loss_n else None,
              "final_lr": lr_at(done, alpha, min_alpha, total),
              "corpus_tokens": int(vocab.raw_tokens), "vocab_tokens": per_epoch,
-             "vocab_size": len(vocab), "shards": len(files),
+             "vocab_size": len(vocab), "sentences": sentences, "shards": len(files),
              "cluster": {"workers": len(nthreads), "threads": int(sum(nthreads.values())),
                          "sync_every": sync_every, "rounds": rounds,
                          "lr_scale": lr_scale if lr_scale is not None else "replicas",
-                         "sync_bytes_per_replica": sync_bytes(len(vocab), p["dim"], n_out),
-                         "lost_workers": lost}}
+                         **family.cluster_stats(), "lost_workers": lost}}
+    if extra > 0:
+        stats["extra_words"] = int(total - per_epoch * epochs)
     if vocab.pruned_words:
         stats["pruned_words"] = int(vocab.pruned_words)
-    model._done(stats)
-    return model
+    return family.model(stats)
+
+
+def _extra_epoch(queues, owner, sizes, epoch, extra, per_epoch):
+    """A partial epoch ``epoch`` of about ``extra`` words (fastText's ``oov_length``): the first
+    whole jobs of every shard, each shard its share of ``extra`` by its size (one machine takes
+    whole jobs from the start of its job order)."""
+    for i in sorted(sizes):
+        if not len(sizes[i]):
+            continue
+        want = extra * int(sizes[i].sum()) / per_epoch
+        k = int(np.searchsorted(np.cumsum(sizes[i]), want, side="left")) + 1
+        queues[owner[i]].items.append([epoch, i, 0, min(k, len(sizes[i]))])
 
 
 def _size(path):

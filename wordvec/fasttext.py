@@ -194,6 +194,15 @@ class FastText(Model):
         except ValueError as e:
             raise WordvecError(str(e)) from None
 
+    def _training_csr(self, words, v):
+        """The rows each of ``words`` trains (``v`` words, then ``</s>`` with ``eos``): its own
+        row and its n-gram rows; ``</s>`` has no n-grams in fastText, only its own row."""
+        roff, rows = self._csr(words)
+        if len(words) > v:
+            rows = rows[:roff[v] + 1].copy()
+            roff[v + 1] = roff[v] + 1
+        return roff, rows
+
     def _setup(self, enc, epochs):
         p = self.params
         if enc.n_tokens == 0:
@@ -205,10 +214,7 @@ class FastText(Model):
         if not p["eos"]:  # with eos every line with a word has a context (</s>), as in fastText
             check_trainable(train_on)
         vt = len(train_on.vocab)  # word rows trained (+1 for </s>)
-        roff, rows = self._csr(train_on.vocab.words)
-        if vt > v:  # </s> has no n-grams in fastText: only its own row
-            rows = rows[:roff[v] + 1].copy()
-            roff[v + 1] = roff[v] + 1
+        roff, rows = self._training_csr(train_on.vocab.words, v)
         self._rows_per_word = float(len(rows)) / max(v, 1)
         job = make_job(train_on, self.W, self.C, roff, rows, p)
         # run_jobs checks the word rows and output weights for NaN/inf; the n-gram rows are
