@@ -91,8 +91,10 @@ import time
 
 import numpy as np
 
+from . import distributed as wd
 from . import distributed_train as dt
 from .corpus import MAX_SENTENCE_LENGTH
+from .distributed_rounds import scatter
 from .errors import WordvecError
 
 SYNCS = ("sparse", "full")
@@ -190,6 +192,7 @@ def train_fasttext_replica(run, sync, pieces, shards, vocab, params, threads, lo
     from distributed import get_worker
 
     from .training import run_jobs
+    wd.tune_process(threads)
     addr = get_worker().address
     rep = _replica(run, vocab, params, totals)
     since, now, updates = sync
@@ -288,8 +291,7 @@ class _FastTextRounds:
             updates = self._updates(a)
             self.down.append(sum(v.nbytes + (r.nbytes if r is not None else 0)
                                  for r, v in updates))
-            out[a] = c.scatter([(self.synced.get(a, 0), self.round, updates)], workers=[a],
-                               hash=False)[0]
+            out[a] = scatter(c, [(self.synced.get(a, 0), self.round, updates)], workers=[a])[0]
             self.synced[a] = self.round
         self.seconds += time.perf_counter() - t0
         return out, (self.totals, self.mode)

@@ -103,7 +103,7 @@ import numpy as np
 
 from . import distributed as wd
 from . import progress as report
-from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round
+from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, scatter
 from .errors import WordvecError
 
 #: entries (non-zeros) each replica trains between two averagings, by default: a
@@ -284,7 +284,7 @@ class _Parts:
         lo, hi, nnz = self.bounds[part]
         if self.files is not None:
             return ("file", self.files[part], lo, hi, nnz)
-        block = c.scatter(self.matrix[lo:hi], workers=[address], hash=False)
+        block = scatter(c, self.matrix[lo:hi], workers=[address])
         return ("rows", lo, hi, block)
 
 
@@ -477,7 +477,7 @@ def _train(c, distributed, run, parts, vocab, p, sync_every, combine, progress, 
             if max_rounds is not None and rounds >= max_rounds:
                 break
             plan = {a: q.take(sizes, sync_every) for a, q in queues.items() if q.items}
-            scattered = c.scatter(state, broadcast=True, hash=False)
+            scattered = scatter(c, state, broadcast=True)
             tasks = {}
             for a, (items, _) in plan.items():
                 sources = {}

@@ -100,6 +100,35 @@ def drop_lost(gone, plan, queues, sizes, lost, log, round_no, returned, what):
     return owners
 
 
+# Moving a round's model straight between the driver and the workers (Dask's ``direct``) rather
+# than through the scheduler: measured 1.6-1.9x faster on a LocalCluster of 2 (32 and 128 MB:
+# 0.085 s against 0.138 s, 0.234 against 0.452 s a round), and on a real cluster the scheduler's
+# link would otherwise carry every replica twice. Where the driver cannot reach the workers
+# (only the scheduler's port is open to it), the first failure switches to the scheduler's
+# relay for the rest of the process.
+_DIRECT = [True]
+
+
+def scatter(c, data, **kwargs):
+    """``c.scatter(data, hash=False, **kwargs)``, straight to the workers where possible."""
+    if _DIRECT[0]:
+        try:
+            return c.scatter(data, hash=False, direct=True, **kwargs)
+        except OSError:  # (distributed's CommClosedError is an OSError)
+            _DIRECT[0] = False
+    return c.scatter(data, hash=False, direct=False, **kwargs)
+
+
+def fetch(c, future):
+    """The result of a finished ``future``, straight from its worker where possible."""
+    if _DIRECT[0]:
+        try:
+            return c.gather(future, direct=True)
+        except OSError:
+            _DIRECT[0] = False
+    return c.gather(future, direct=False)
+
+
 def gather_round(c, distributed, tasks, poll=0.5):
     """Wait for a round's replicas -> (results of those that returned, addresses lost).
 
@@ -121,7 +150,7 @@ def gather_round(c, distributed, tasks, poll=0.5):
         for f in list(pending):
             a = pending[f]
             if f.status == "finished":
-                results.append(f.result())
+                results.append(fetch(c, f))
                 del pending[f]
             elif f.status == "error" or a not in alive:
                 if a in alive:

@@ -54,7 +54,7 @@ import numpy as np
 from . import distributed as wd
 from . import progress as report
 from .corpus import MAX_SENTENCE_LENGTH
-from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, reassign
+from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, reassign, scatter
 from .errors import WordvecError
 
 #: words each replica trains between two averagings (provisional: not measured yet)
@@ -88,6 +88,7 @@ def prepare_shard(run, index, shard, vocab, lowercase, max_sentence_length, per_
     sentences). ``per_sentence``: tokens the kernels read after every sentence besides its own
     (fastText's ``</s>``: 1), counted in the job sizes."""
     from distributed import get_worker
+    wd.tune_process()
     enc = _encoded(run, index, shard, vocab, lowercase, max_sentence_length)
     if enc.n_tokens == 0:
         bounds, sizes = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -124,6 +125,7 @@ def train_replica(run, weights, pieces, shards, vocab, params, threads, lowercas
     """
     from .training import run_jobs
     from .word2vec import make_job
+    wd.tune_process(threads)
     W, C = (np.array(a, dtype=np.float32, copy=True) for a in weights)  # never the input
     read = trained = 0
     loss = count = 0.0
@@ -259,7 +261,7 @@ class _Word2VecRounds:
         return 0
 
     def payloads(self, c, addrs):
-        scattered = c.scatter([self.W, self.C], broadcast=True, hash=False)
+        scattered = scatter(c, [self.W, self.C], broadcast=True)
         return dict.fromkeys(addrs, scattered), ()
 
     task = staticmethod(train_replica)
