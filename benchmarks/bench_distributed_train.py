@@ -25,7 +25,9 @@ The corpus (uncompressed) is cut into ``--shards`` files of whole lines, as in
 - **bytes** (benchmark c): the cost of one averaging round, without training: the driver
   broadcasts (W, C) of V x dim float32 each to 2 workers, each returns a copy (as a replica
   does), the driver averages them; for models of 8 to 512 MB (W + C), median of 5 rounds after one
-  warm-up. Gives the seconds per MB moved on this machine's loopback network.
+  warm-up, with the data relayed by the scheduler (Dask's default) and sent directly between
+  driver and workers (what the training rounds do). Gives the seconds per MB moved on this
+  machine's loopback network.
 
 Quality: Google analogies (restricted to the 30,000 most frequent words, 3CosAdd) and Spearman's
 rho on WS-353, SimLex-999 and MEN (:func:`wordvec.evaluate.benchmark`), as mean [min, max] over
@@ -145,17 +147,18 @@ def sync_cost(sizes_mb):
             rows = int(mb * 1e6 / (2 * 100 * 4))
             W = np.random.default_rng(0).random((rows, 100), dtype=np.float32)
             C = W.copy()
-            times = []
-            for rep in range(6):
-                t0 = time.perf_counter()
-                sc = c.scatter([W, C], broadcast=True, hash=False)
-                fs = [c.submit(replica, sc, workers=[a], allow_other_workers=False, pure=False)
-                      for a in addrs]
-                got = c.gather(fs)
-                W2, C2 = average_replicas(got, [1, 1])
-                times.append(time.perf_counter() - t0)
-                del sc, fs, got
-            res[str(mb)] = times[1:]
+            for direct in (False, True):  # through the scheduler (Dask's default) / direct
+                times = []
+                for rep in range(6):
+                    t0 = time.perf_counter()
+                    sc = c.scatter([W, C], broadcast=True, hash=False, direct=direct)
+                    fs = [c.submit(replica, sc, workers=[a], allow_other_workers=False,
+                                   pure=False) for a in addrs]
+                    got = c.gather(fs, direct=direct)
+                    W2, C2 = average_replicas(got, [1, 1])
+                    times.append(time.perf_counter() - t0)
+                    del sc, fs, got
+                res[f"{mb} {'direct' if direct else 'scheduler'}"] = times[1:]
     return res
 
 if __name__ == "__main__":
@@ -252,14 +255,17 @@ def bench_bytes(args):
     r = child("bytes", json.dumps(sizes))
     rows = []
     for mb in sizes:
-        ts = sorted(r[str(mb)])
-        med = ts[len(ts) // 2]
-        moved = mb * 2 * 2  # to each of 2 workers and back
-        rows.append([f"{mb:g}", f"{moved:g}", f"{med:.3f}", f"{1000 * med / moved:.2f}",
-                     f"{moved / med:.0f}"])
+        for path in ("scheduler", "direct"):
+            ts = sorted(r[f"{mb} {path}"])
+            med = ts[len(ts) // 2]
+            moved = mb * 2 * 2  # to each of 2 workers and back
+            rows.append([f"{mb:g}", path, f"{moved:g}", f"{med:.3f}", f"{1000 * med / moved:.2f}",
+                         f"{moved / med:.0f}"])
     print("\nbytes (benchmark c): one averaging round without training, 2 workers: broadcast "
-          "(W, C), each worker returns a copy, the driver averages; median of 5 rounds")
-    print(table(["model MB (W + C)", "MB moved (2 workers, both ways)", "s per round",
+          "(W, C), each worker returns a copy, the driver averages; median of 5 rounds; "
+          "'scheduler': the data relayed by the scheduler (Dask's default), 'direct': straight "
+          "between driver and workers (what training rounds use)")
+    print(table(["model MB (W + C)", "path", "MB moved (2 workers, both ways)", "s per round",
                  "ms per MB moved", "MB/s"], rows))
 
 
