@@ -291,7 +291,8 @@ def _interval(ctx, param, value):
               help="With --cluster: words (sg, cbow, fasttext) or co-occurrence entries (glove: "
                    "non-zeros) each worker trains between two averagings. "
                    "[default: 1,000,000; glove: a quarter of a worker's share of an epoch, "
-                   "at least 1,000,000 (provisional)]")
+                   "at least 1,000,000. Both measured on 2 workers; give a large model "
+                   "longer rounds on many nodes: README, Scaling out]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train(ctx, corpus, kind, output, export_format, force, continue_from, checkpoint_every, resume,

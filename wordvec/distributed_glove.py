@@ -83,9 +83,11 @@ and as many of AdaGrad sums (float32), to every replica and back (:func:`sync_by
 ``sync_every`` (entries each replica trains between two averagings) trades that cost against how
 far the replicas drift apart. Its default, a quarter of each worker's share of an epoch
 (:data:`ROUNDS_PER_EPOCH` rounds an epoch) but at least :data:`SYNC_EVERY` (1,000,000) entries,
-so that a large matrix does not pay for a broadcast every million entries, is provisional until
-measured on a large matrix: on the bundled one (5.7 M entries, 2 workers) it is 1,000,000, the
-setting measured above.
+so that a large matrix does not pay for a broadcast every million entries: on the bundled
+matrix (5.7 M entries, 2 workers) it is 1,000,000, the setting measured above; on the benchmark
+corpus's (40.9 M entries, 2 workers: 5.1 M entries a round, 97 rounds in 25 epochs) the cluster
+was within 0.34 analogy points and 0.004 rho of one machine (2 seeds,
+``benchmarks/bench_distributed_train.py --parts glove``). Not measured beyond 2 workers.
 
 Faults: a worker lost during a round is dropped, as in :mod:`wordvec.distributed_train`: the
 round is combined from the replicas that returned, a line says so (``log``), and the lost
@@ -107,8 +109,8 @@ from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round
 from .errors import WordvecError
 
 #: entries (non-zeros) each replica trains between two averagings, by default: a
-#: 1/ROUNDS_PER_EPOCH of each worker's share of an epoch, at least SYNC_EVERY (provisional:
-#: measured on the bundled corpus's matrix only, where it is SYNC_EVERY)
+#: 1/ROUNDS_PER_EPOCH of each worker's share of an epoch, at least SYNC_EVERY (measured on the
+#: bundled and the benchmark corpus's matrices: module docstring)
 SYNC_EVERY = 1_000_000
 ROUNDS_PER_EPOCH = 4
 #: how the replicas are combined (see the module docstring); the first is the default
@@ -324,7 +326,7 @@ def train_glove(cooccur=None, client="local", params=None, *, corpus=None,
     ``"local"``, a scheduler address or a ``distributed.Client``. ``sync_every``: entries
     (non-zeros) each replica trains between two averagings (default: a quarter of each
     worker's share of an epoch, :data:`ROUNDS_PER_EPOCH`, and at least :data:`SYNC_EVERY`,
-    1,000,000; provisional). ``combine``: how replicas are
+    1,000,000). ``combine``: how replicas are
     combined (:data:`COMBINE`; see the module docstring). ``log``: called with a line for each
     event worth telling (a lost worker); default: the ``wordvec.distributed_glove`` logger.
     """

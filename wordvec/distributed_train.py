@@ -31,8 +31,12 @@ How it works (:func:`train_word2vec`):
 Communication: each round moves ``V x dim x 4`` bytes for ``W`` and as much for ``C``
 (float32), to every replica and back: ``2 x V x dim x 4`` bytes each way per replica
 (:func:`sync_bytes`). ``sync_every`` (words a replica trains between two averagings) trades
-that cost against how far replicas drift apart; :data:`SYNC_EVERY` is provisional until
-measured.
+that cost against how far replicas drift apart. :data:`SYNC_EVERY` was chosen by measurement
+(``benchmarks/bench_distributed_train.py --parts sync``: the 19.2 M-token benchmark corpus, 2
+workers, sg dim 100, 5 epochs, 2 seeds; one machine 37.7 % analogies): 37.3 % at 250,000 words
+a round (1.5x the time), 36.8 % at 1 M, 36.1 % at 4 M, 33.0 % at 16 M: 1 M is the longest
+interval within one analogy point of one machine. For a model of GBs on many nodes a round's
+transfer dominates and longer rounds are needed (``benchmarks/project_scaling.py``).
 
 Faults: a worker lost during a round (its process died, its machine left) is dropped: the round
 is averaged over the replicas that returned, a line says so (``log``), and the lost worker's
@@ -57,7 +61,7 @@ from .corpus import MAX_SENTENCE_LENGTH
 from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, reassign, scatter
 from .errors import WordvecError
 
-#: words each replica trains between two averagings (provisional: not measured yet)
+#: words each replica trains between two averagings (chosen by measurement: module docstring)
 SYNC_EVERY = 1_000_000
 LOG = logging.getLogger("wordvec.distributed_train")
 # the names these helpers had here before they moved to wordvec.distributed_rounds
