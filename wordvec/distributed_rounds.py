@@ -5,8 +5,13 @@ Each trainer keeps, per worker, a :class:`Queue` of the work left to it (ranges 
 shards or row blocks, epoch after epoch), takes about ``sync_every`` units from the front of
 each queue for a round (:meth:`Queue.take`), sends one training task per worker, waits for them
 with :func:`gather_round`, and drops the workers lost in the round with :func:`drop_lost` (their
-remaining work goes to the others, :func:`reassign`, and a line says so). :func:`average_replicas`
-is the weighted mean of the replicas that returned.
+remaining work goes to the others, :func:`reassign`, and a line says so).
+
+The driver combines each replica as it returns and drops it (``gather_round(..., fold=...)``):
+every combination in use is made of sums (a weighted mean is a weighted sum over the total
+weight), kept as running sums, so the driver holds the model, those sums and one replica at a
+time rather than all the replicas of a round. :class:`WeightedMean` is the weighted mean of the
+replicas that returned (:func:`average_replicas` the same over a list).
 
 Dask is never imported here: the caller passes its client and the ``distributed`` module.
 """
@@ -18,18 +23,49 @@ import numpy as np
 
 from .errors import WordvecError
 
+#: rows of a matrix handled at a time by the running sums: temporaries of a block, not of a matrix
+ROWS = 1 << 16
+
+
+def blocks(n, rows=ROWS):
+    """Slices of ``rows`` consecutive rows covering ``n``."""
+    return [slice(i, i + rows) for i in range(0, n, rows)]
+
+
+class WeightedMean:
+    """The weighted mean of replicas ``(A, B, ...)`` (float32) folded in one at a time:
+    :meth:`add` each with its weight (the units it trained) as it returns, then :meth:`finish`.
+    Holds one running sum per array (weight x array), not the replicas."""
+
+    def __init__(self):
+        self.sums, self.total = None, 0.0
+
+    def add(self, arrays, weight):
+        if self.sums is None:
+            self.sums = [np.zeros(np.shape(a), dtype=np.float32) for a in arrays]
+        w = np.float32(weight)
+        for acc, a in zip(self.sums, arrays):
+            for b in blocks(len(acc)):
+                acc[b] += w * a[b]
+        self.total += float(weight)
+
+    def finish(self):
+        """-> the mean (the running sums, divided in place); ready for the next round."""
+        out, total = self.sums, self.total
+        self.sums, self.total = None, 0.0
+        for acc in out:
+            acc /= total
+        return out
+
 
 def average_replicas(replicas, weights, base=None):
     """The weighted mean of replicas ``[(A, B, ...), ...]`` (float32), weights = the units each
-    trained (``base``: the arrays the replicas started from, unused here)."""
-    total = float(sum(weights))
-    out = []
-    for k in range(len(replicas[0])):
-        acc = np.zeros_like(replicas[0][k], dtype=np.float32)
-        for r, w in zip(replicas, weights):
-            acc += np.float32(w / total) * r[k]
-        out.append(acc)
-    return out
+    trained (``base``: the arrays the replicas started from, unused here): :class:`WeightedMean`
+    over a list."""
+    mean = WeightedMean()
+    for r, w in zip(replicas, weights):
+        mean.add(r, w)
+    return mean.finish()
 
 
 class Queue:
@@ -129,8 +165,12 @@ def fetch(c, future):
     return c.gather(future, direct=False)
 
 
-def gather_round(c, distributed, tasks, poll=0.5):
+def gather_round(c, distributed, tasks, poll=0.5, fold=None):
     """Wait for a round's replicas -> (results of those that returned, addresses lost).
+
+    ``fold``: called with each result as soon as it is fetched (a family combining it into its
+    running sums); what it returns (the result without its arrays) is kept in its place, so the
+    driver holds one replica at a time, not the round's.
 
     A worker is lost when it leaves the cluster while its task has not returned (its task, bound
     to it, would wait for it forever), or when its task fails because its worker died, or is
@@ -139,6 +179,7 @@ def gather_round(c, distributed, tasks, poll=0.5):
     """
     pending = dict(tasks)
     results, gone = [], []
+    keep = fold or (lambda result: result)
     while pending:
         try:
             distributed.wait(list(pending), timeout=poll, return_when="FIRST_COMPLETED")
@@ -150,7 +191,7 @@ def gather_round(c, distributed, tasks, poll=0.5):
         for f in list(pending):
             a = pending[f]
             if f.status == "finished":
-                results.append(fetch(c, f))
+                results.append(keep(fetch(c, f)))  # (no name holds the replica after this)
                 del pending[f]
             elif f.status == "error" or a not in alive:
                 if a in alive:

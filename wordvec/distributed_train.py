@@ -15,7 +15,10 @@ How it works (:func:`train_word2vec`):
    with the single-machine kernels and threads (:func:`wordvec.training.run_jobs`), then
    returns its replica. The driver replaces the model by the mean of the replicas, each weighted
    by the words it read in the round (model averaging, or "local SGD": Ji et al. 2016 average
-   word2vec replicas this way; Spark MLlib averages once per iteration).
+   word2vec replicas this way; Spark MLlib averages once per iteration). It adds each replica,
+   times its words, to running sums as soon as it returns and drops it, and divides by the
+   round's words at the end (:class:`wordvec.distributed_rounds.WeightedMean`): it holds the
+   model, the sums (as large) and one replica at a time, not the K replicas of a round.
 4. The learning rate decays linearly from ``alpha`` to ``min_alpha`` over the whole run's words
    (all workers, all epochs) as on one machine: a round that starts at global progress ``g``
    and trains ``R`` words in all covers ``lr(g)..lr(g + R)``, and a replica that has done the
@@ -30,8 +33,10 @@ How it works (:func:`train_word2vec`):
 
 Communication: each round moves ``V x dim x 4`` bytes for ``W`` and as much for ``C``
 (float32), to every replica and back: ``2 x V x dim x 4`` bytes each way per replica
-(:func:`sync_bytes`). ``sync_every`` (words a replica trains between two averagings) trades
-that cost against how far replicas drift apart. :data:`SYNC_EVERY` was chosen by measurement
+(:func:`sync_bytes`); the driver holds about three times the model (the model, the running
+sums, one replica), where it held the model and all K replicas before (19 GB at 1 M words x 300
+and 8 workers). ``sync_every`` (words a replica trains between two averagings) trades that cost
+against how far replicas drift apart. :data:`SYNC_EVERY` was chosen by measurement
 (``benchmarks/bench_distributed_train.py --parts sync``: the 19.2 M-token benchmark corpus, 2
 workers, sg dim 100, 5 epochs, 2 seeds; one machine 37.7 % analogies): 37.3 % at 250,000 words
 a round (1.5x the time), 36.8 % at 1 M, 36.1 % at 4 M, 33.0 % at 16 M: 1 M is the longest
@@ -58,7 +63,15 @@ import numpy as np
 from . import distributed as wd
 from . import progress as report
 from .corpus import MAX_SENTENCE_LENGTH
-from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, reassign, scatter
+from .distributed_rounds import (
+    Queue,
+    WeightedMean,
+    average_replicas,  # noqa: F401 - (still importable from here)
+    drop_lost,
+    gather_round,
+    reassign,
+    scatter,
+)
 from .errors import WordvecError
 
 #: words each replica trains between two averagings (chosen by measurement: module docstring)
@@ -240,16 +253,19 @@ def data_parallel(shards, client, p, family, *, sync_every, max_sentence_length,
 
 class _Word2VecRounds:
     """What the rounds of word2vec need: the model is ``(W, C)``, sent whole to every replica
-    (one broadcast) and replaced by the weighted mean of the replicas (``average_replicas``).
+    (one broadcast) and replaced by the weighted mean of the replicas (:class:`WeightedMean`,
+    each replica added as it returns).
 
     A family is made with ``(vocab, settings, totals)`` (totals: the corpus's ``sentences``,
     ``tokens``, ``raw_tokens`` and the ``epochs``) and gives: ``desc`` (for the progress bar),
     ``per_sentence(settings)`` (tokens read after each sentence), ``extra_words()`` (of a
     partial last epoch), ``payloads(client, addresses)`` (what each replica of a round is sent,
     and more arguments for all), ``task`` (its training, returning ``(a, b, words read, words
-    trained, loss sum, predictions)``), ``lost(results)`` (replicas that returned but cannot be
-    used), ``forget(address)`` (a lost worker), ``merge(results)`` (the averaging),
-    ``cluster_stats`` and ``model``."""
+    trained, loss sum, predictions)``), ``add(result)`` (combines a replica into the round's
+    running sums as it returns -> the result without its arrays, what the round keeps of it),
+    ``lost(results)`` (of those, replicas that returned but cannot be used: not added),
+    ``forget(address)`` (a lost worker), ``finish()`` (the model becomes the combination of the
+    replicas added in the round), ``cluster_stats`` and ``model``."""
 
     @staticmethod
     def per_sentence(p):
@@ -260,6 +276,7 @@ class _Word2VecRounds:
         self.vocab, self.p = vocab, p
         self.desc = f"{p['arch']}-{p['loss']}"
         self.W, self.C = init_weights(vocab, p)
+        self.mean = WeightedMean()
 
     def extra_words(self):
         return 0
@@ -276,9 +293,13 @@ class _Word2VecRounds:
     def forget(self, address):
         """The worker at ``address`` is gone for the rest of the run."""
 
-    def merge(self, results):
-        reps = [(r[0], r[1]) for r in results]
-        self.W, self.C = average_replicas(reps, [r[2] for r in results], (self.W, self.C))
+    def add(self, result):
+        W, C, *counts = result
+        self.mean.add((W, C), counts[0])  # weighted by the words it read
+        return (None, None, *counts)
+
+    def finish(self):
+        self.W, self.C = self.mean.finish()
 
     def cluster_stats(self):
         from .word2vec import output_rows
@@ -370,7 +391,7 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
                                name=f"train-{rounds}", workers=[a], allow_other_workers=False,
                                pure=False)
                 tasks[f] = a
-            results, gone = gather_round(c, distributed, tasks)
+            results, gone = gather_round(c, distributed, tasks, fold=family.add)
             payloads = None
             results, stale = family.lost(results)
             drop_lost(gone + stale, plan, queues, sizes, lost, log, rounds + 1, len(results),
@@ -379,7 +400,7 @@ def _train(c, distributed, run, files, shared, vocab, p, sync_every, lr_scale, m
                 family.forget(a)
             if results:
                 words = [r[2] for r in results]
-                family.merge(results)
+                family.finish()
                 done += sum(words)
                 trained += sum(r[3] for r in results)
                 loss += sum(r[4] for r in results)
