@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 import pytest
 
+from wordvec import distributed_glove as dg
 from wordvec import distributed_rounds as dr
 from wordvec import distributed_train as dt
 
@@ -34,6 +35,34 @@ def old_average_replicas(replicas, weights, base=None):
             acc += np.float32(w / total) * r[k]
         out.append(acc)
     return out
+
+
+def old_combine_replicas(base, replicas, weights, how="sum-vectors"):
+    if how == "mean" or len(replicas) == 1:
+        return old_average_replicas(replicas, weights, base)
+    rules = {"sum-vectors": "SSGG+", "sum-vectors-mean-sums": "SSGGm", "sum": "SSSS+",
+             "gradsq": "GGGG+"}[how]
+    added = [_old_added(base, replicas, k) for k in range(4, 8)]
+    out = [None] * 4 + (added if rules[4] == "+" else
+                        old_average_replicas([r[4:] for r in replicas], weights))
+    for k in range(4):
+        if rules[k] == "S":
+            out[k] = _old_added(base, replicas, k)
+        else:
+            num = np.zeros_like(base[k], dtype=np.float32)
+            for r in replicas:
+                num += (r[k + 4] - base[k + 4]) * (r[k] - base[k])
+            den = added[k] - base[k + 4]
+            out[k] = base[k] + np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return out
+
+
+def _old_added(base, replicas, k):
+    acc = np.array(base[k], dtype=np.float32, copy=True)
+    change = np.empty_like(acc)
+    for r in replicas:
+        acc += np.subtract(r[k], base[k], out=change)
+    return acc
 
 
 def returned(items, weights, missing):
@@ -83,6 +112,79 @@ def test_weighted_mean_and_average_replicas_on_the_lists():
     assert all(a.dtype == np.float32 for a in got)
     assert max_diff(got, want) < ATOL, max_diff(got, want)
     assert dt.average_replicas is dr.average_replicas  # (still importable from there)
+
+
+# ---- GloVe: vectors' changes added, biases' changes weighted by AdaGrad increments ----------
+def glove_round(rng, n=60, dim=5, k=3):
+    """A base state and ``k`` replicas trained from it: each replica's own rows of W and bw (a
+    row block), columns of C and bc shared, the AdaGrad sums grown where a parameter moved."""
+    base = [rng.standard_normal((n, dim)).astype(np.float32),
+            rng.standard_normal((n, dim)).astype(np.float32),
+            rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32),
+            1 + rng.random((n, dim), dtype=np.float32) * 5,
+            1 + rng.random((n, dim), dtype=np.float32) * 5,
+            1 + rng.random(n, dtype=np.float32) * 5, 1 + rng.random(n, dtype=np.float32) * 5]
+    owner = rng.integers(0, k, n)
+    reps = []
+    for r in range(k):
+        rep = [a.copy() for a in base]
+        rows = owner == r
+        cols = rng.random(n) < 0.6
+        for j, sel in ((0, rows), (1, cols)):
+            g = rng.standard_normal((int(sel.sum()), dim)).astype(np.float32)
+            rep[j][sel] -= np.float32(0.1) * g
+            rep[j + 4][sel] += g * g
+        for j, sel in ((2, rows), (3, cols)):
+            g = rng.standard_normal(int(sel.sum())).astype(np.float32)
+            rep[j][sel] -= g
+            rep[j + 4][sel] += g * g
+        reps.append(tuple(rep))
+    return base, reps
+
+
+# the rules whose fold does the old operations in the old order: bit for bit with 2+ replicas
+EXACT = ("sum-vectors", "sum", "gradsq")
+
+
+@pytest.mark.parametrize("how", dg.COMBINE)
+@pytest.mark.parametrize("missing", [None, 0])
+def test_glove_fold_is_the_old_combination(how, missing):
+    rng = np.random.default_rng(3)
+    base, reps = glove_round(rng)
+    reps, weights = returned(reps, WEIGHTS, missing)
+    fold = dg.Combination([a.copy() for a in base], how)
+    for r, w in zip(reps, weights):
+        fold.add(r, w)
+    got = fold.finish()
+    want = old_combine_replicas(base, reps, weights, how)
+    assert fold.base is None and fold.sums is None  # (it lets go of every array)
+    assert [a.dtype for a in got] == [np.float32] * 8
+    if how in EXACT:
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    assert max_diff(got, want) < ATOL, (how, max_diff(got, want))
+    # the same through combine_replicas, the list form
+    again = dg.combine_replicas(base, reps, weights, how)
+    assert max_diff(again, got) == 0
+    # a wrong weight (or, for the weight-free rules, a replica counted twice) is far outside
+    wrong = old_combine_replicas(base, reps + reps[:1], weights + weights[:1], how)
+    assert max_diff(got, wrong) > 100 * ATOL
+
+
+@pytest.mark.parametrize("how", dg.COMBINE)
+def test_glove_fold_of_one_replica_is_that_replica(how):
+    """One replica returned: the old combination took it as it was; the fold's sums give it back
+    to float32 rounding (a bias nobody trained keeps its value exactly)."""
+    base, reps = glove_round(np.random.default_rng(4), k=1)
+    fold = dg.Combination(base, how)
+    fold.add(reps[0], 1234)
+    got = fold.finish()
+    assert max_diff(got, reps[0]) < ATOL, (how, max_diff(got, reps[0]))
+
+
+def test_glove_unknown_combination_refused():
+    with pytest.raises(dg.WordvecError, match="unknown way to combine"):
+        dg.Combination([np.zeros(2, np.float32)] * 8, "median")
 
 
 # ---- gather_round: each result folded as it is fetched --------------------------------------

@@ -28,7 +28,11 @@ How it works (:func:`train_glove`):
    (:func:`wordvec.training.run_jobs`, Hogwild as on one machine), and returns it. x_max,
    power, eta (``alpha``, constant: AdaGrad has no schedule) and the epochs mean what they mean
    on one machine: every entry is trained once an epoch.
-4. The driver combines the replicas (``combine``, below) into the next state.
+4. The driver combines the replicas (``combine``, below) into the next state. Every rule below
+   is made of sums (a weighted mean: a weighted sum over the total weight), so the driver adds
+   each replica to running sums as soon as it returns and drops it (:class:`Combination`): it
+   holds the state, the sums (as large) and one replica at a time, not the K replicas of a
+   round.
 
 Combining (``combine``). The entries are partitioned by rows, so a row of ``W`` and its bias
 ``bw`` are trained by one replica only, while a column of ``C`` and its ``bc`` are trained by
@@ -79,7 +83,9 @@ machine with bias AdaGrad sums within 15 % of one machine's, and checks that "me
 "sum-vectors-mean-sums" and no averaging at all fail that bar.
 
 Communication: each round moves the eight arrays, ``(2 V dim + 2 V) x 4`` bytes of parameters
-and as many of AdaGrad sums (float32), to every replica and back (:func:`sync_bytes`).
+and as many of AdaGrad sums (float32), to every replica and back (:func:`sync_bytes`). The
+driver holds about three times that (the state, the running sums, one replica), where it held
+the state and all K replicas before (38 GB at 1 M words x 300 and 8 workers).
 ``sync_every`` (entries each replica trains between two averagings) trades that cost against how
 far the replicas drift apart. Its default, a quarter of each worker's share of an epoch
 (:data:`ROUNDS_PER_EPOCH` rounds an epoch) but at least :data:`SYNC_EVERY` (1,000,000) entries,
@@ -105,7 +111,7 @@ import numpy as np
 
 from . import distributed as wd
 from . import progress as report
-from .distributed_rounds import Queue, average_replicas, drop_lost, gather_round, scatter
+from .distributed_rounds import Queue, WeightedMean, blocks, drop_lost, gather_round, scatter
 from .errors import WordvecError
 
 #: entries (non-zeros) each replica trains between two averagings, by default: a
@@ -231,41 +237,70 @@ def sync_bytes(n_words, dim):
     return (2 * n_words * dim + 2 * n_words) * 4 * 2
 
 
+#: per parameter (W, C, bw, bc): S = the replicas' changes added up, G = their changes weighted
+#: by the AdaGrad increments each made there; then the AdaGrad sums: + = every replica's
+#: increment added, m = the replicas' mean; None: the weighted mean of everything
+_RULES = {"sum-vectors": "SSGG+", "sum-vectors-mean-sums": "SSGGm", "sum": "SSSS+",
+          "gradsq": "GGGG+", "mean": None}
+
+
+class Combination:
+    """The next state from the replicas trained from ``base`` (the eight arrays ``W, C, bw, bc,
+    GW, GC, gbw, gbc``), each folded into running sums as it returns (:meth:`add`, with the
+    entries it trained), then :meth:`finish`. ``how``: see :data:`COMBINE` and the module
+    docstring. Holds, besides ``base``, one running sum per array (and the weighted mean of the
+    AdaGrad sums for ``"sum-vectors-mean-sums"``), not the replicas."""
+
+    def __init__(self, base, how="sum-vectors"):
+        if how not in COMBINE:
+            raise WordvecError(f"unknown way to combine replicas {how!r}: use one of "
+                               f"{', '.join(COMBINE)}")
+        self.base, self.rules = base, _RULES[how]
+        self.sums = None  # S, +: base + the changes added up; G: the weighted changes' sum
+        self.mean = WeightedMean()  # (rules None: all eight; m: the AdaGrad sums)
+
+    def add(self, replica, weight):
+        base, rules = self.base, self.rules
+        if rules is None or rules[4] == "m":
+            self.mean.add(replica if rules is None else replica[4:], weight)
+        if rules is None:
+            return
+        if self.sums is None:
+            self.sums = [np.zeros_like(base[k], dtype=np.float32) if k < 4 and rules[k] == "G"
+                         else np.array(base[k], dtype=np.float32, copy=True) for k in range(8)]
+        for k in range(8):
+            acc, r, b = self.sums[k], replica[k], base[k]
+            for s in blocks(len(acc)):
+                if k >= 4 or rules[k] == "S":
+                    acc[s] += r[s] - b[s]  # (the small change, exactly)
+                else:
+                    acc[s] += (replica[k + 4][s] - base[k + 4][s]) * (r[s] - b[s])
+
+    def finish(self):
+        """-> the next state (the eight arrays); the combination lets go of every array."""
+        rules, base, sums = self.rules, self.base, self.sums
+        self.base = self.sums = None
+        if rules is None:
+            return self.mean.finish()
+        out = sums[:4] + (sums[4:] if rules[4] == "+" else self.mean.finish())
+        for k in range(4):
+            if rules[k] == "G":  # the weighted sum over the sum of the weights
+                num, added = sums[k], sums[k + 4]
+                for s in blocks(len(num)):
+                    den = added[s] - base[k + 4][s]
+                    num[s] = base[k][s] + np.divide(num[s], den, out=np.zeros_like(den),
+                                                    where=den > 0)
+        return out
+
+
 def combine_replicas(base, replicas, weights, how="sum-vectors"):
     """The next state from the replicas ``[(W, C, bw, bc, GW, GC, gbw, gbc), ...]`` trained
-    from ``base`` (the same eight arrays) on ``weights`` entries each. ``how``: see
-    :data:`COMBINE` and the module docstring."""
-    if how not in COMBINE:
-        raise WordvecError(f"unknown way to combine replicas {how!r}: use one of "
-                           f"{', '.join(COMBINE)}")
-    if how == "mean" or len(replicas) == 1:
-        return average_replicas(replicas, weights, base)
-    # per parameter (W, C, bw, bc): S = the replicas' changes added up, G = their changes
-    # weighted by the AdaGrad increments each made there; then the AdaGrad sums: + = every
-    # replica's increment added, m = the replicas' mean
-    rules = {"sum-vectors": "SSGG+", "sum-vectors-mean-sums": "SSGGm", "sum": "SSSS+",
-             "gradsq": "GGGG+"}[how]
-    added = [_added(base, replicas, k) for k in range(4, 8)]
-    out = [None] * 4 + (added if rules[4] == "+" else
-                        average_replicas([r[4:] for r in replicas], weights))
-    for k in range(4):
-        if rules[k] == "S":
-            out[k] = _added(base, replicas, k)
-        else:
-            num = np.zeros_like(base[k], dtype=np.float32)
-            for r in replicas:
-                num += (r[k + 4] - base[k + 4]) * (r[k] - base[k])
-            den = added[k] - base[k + 4]
-            out[k] = base[k] + np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-    return out
-
-
-def _added(base, replicas, k):
-    acc = np.array(base[k], dtype=np.float32, copy=True)
-    change = np.empty_like(acc)
-    for r in replicas:
-        acc += np.subtract(r[k], base[k], out=change)  # (the small change, exactly)
-    return acc
+    from ``base`` (the same eight arrays) on ``weights`` entries each: :class:`Combination`
+    over a list."""
+    fold = Combination(base, how)
+    for r, w in zip(replicas, weights):
+        fold.add(r, w)
+    return fold.finish()
 
 
 def _log_default(message):
@@ -491,17 +526,21 @@ def _train(c, distributed, run, parts, vocab, p, sync_every, combine, progress, 
                                n_words, consts, nthreads.get(a, 1), name=f"train-{rounds}",
                                workers=[a], allow_other_workers=False, pure=False)
                 tasks[f] = a
-            results, gone = gather_round(c, distributed, tasks)
+            fold = Combination(state, combine)
+
+            def add(result, fold=fold):  # each replica combined as it returns: keep its counts
+                fold.add(result[0], result[1])
+                return result[1:]
+            results, gone = gather_round(c, distributed, tasks, fold=add)
             scattered = tasks = None
             drop_lost(gone, plan, queues, sizes, lost, log, rounds + 1, len(results),
                       "row blocks")
             returned = {a for a in plan if a not in gone}
             loaded |= {(a, b) for a in returned for _, b, _, _ in plan[a][0]}
             if results:
-                weights = [r[1] for r in results]
-                state = combine_replicas(state, [r[0] for r in results], weights, combine)
-                results = [r[2] for r in results]
-                for costs in results:
+                weights = [r[0] for r in results]
+                state = fold.finish()
+                for _, costs in results:
                     for e, (s, m) in costs.items():
                         cost[e] += s
                         cost_n[e] += m
