@@ -150,7 +150,9 @@ def test_replicas_hold_the_drivers_model_bit_for_bit(shards, monkeypatch):
                 assert results[-1][2] == int(sizes[i][j0:j1].sum())
                 changed_w = results[-1][1][0][0]
                 assert len(changed_w) and changed_w.max() >= len(vocab) + 1  # n-gram rows too
-            family.merge(results)
+            for r in results:
+                assert family.add(r)[1] == ()  # (combined, its arrays let go of)
+            family.finish()
         # a replica that does not hold the model a message updates (its worker restarted at
         # the same address) says so, and the driver drops it as a lost worker
         box["a"] = "w0"
@@ -230,13 +232,13 @@ def test_same_quality_as_one_machine_and_broken_variants_fail(client, shards, si
     assert not close_to(plain, single), (plain, single)
 
     # a sparse sync that loses the n-gram rows: only the word rows (and C) are averaged
-    add = dft.add_deltas
+    add = dft.RowSums.add
+    vt = len(model.vocab) + 1  # (words and </s>)
 
-    def words_only(matrices, deltas, words):
-        vt = len(matrices[1])  # (C: one row per word and </s>)
-        cut = [[(r[r < vt], d[r < vt]), c] for (r, d), c in deltas]
-        return add(matrices, cut, words)
-    monkeypatch.setattr(dft, "add_deltas", words_only)
+    def words_only(self, delta, words):
+        (r, d), c = delta
+        return add(self, [(r[r < vt], d[r < vt]), c], words)
+    monkeypatch.setattr(dft.RowSums, "add", words_only)
     lossy = quality(dft.train_fasttext(shards, client, PARAMS, sync_every=SYNC).wv)
     assert not close_to(lossy, single), (lossy, single)
 

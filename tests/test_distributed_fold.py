@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 import pytest
 
+from wordvec import distributed_fasttext as dft
 from wordvec import distributed_glove as dg
 from wordvec import distributed_rounds as dr
 from wordvec import distributed_train as dt
@@ -63,6 +64,18 @@ def _old_added(base, replicas, k):
     for r in replicas:
         acc += np.subtract(r[k], base[k], out=change)
     return acc
+
+
+def old_add_deltas(matrices, deltas, words):
+    total = float(sum(words))
+    changed = [[] for _ in matrices]
+    for delta, w in zip(deltas, words):
+        f = np.float32(w / total)
+        for k, (M, (rows, values)) in enumerate(zip(matrices, delta)):
+            if len(rows):
+                M[rows] += f * values
+                changed[k].append(rows)
+    return [np.unique(np.concatenate(c)) if c else np.zeros(0, np.int32) for c in changed]
 
 
 def returned(items, weights, missing):
@@ -185,6 +198,86 @@ def test_glove_fold_of_one_replica_is_that_replica(how):
 def test_glove_unknown_combination_refused():
     with pytest.raises(dg.WordvecError, match="unknown way to combine"):
         dg.Combination([np.zeros(2, np.float32)] * 8, "median")
+
+
+# ---- fastText: sparse row deltas, each times its replica's share of the words --------------
+def fasttext_family(mode):
+    from wordvec.params import FASTTEXT
+    from wordvec.vocab import Vocabulary
+    vocab = Vocabulary(["alpha", "beta", "gamma", "delta", "epsilon", "zeta"],
+                       [9, 8, 7, 6, 5, 4])
+    p = FASTTEXT.resolve({"dim": 6, "bucket": 200, "seed": 5})
+    family = (dft._FastTextRounds if mode == "sparse" else dft._FullRounds)(
+        vocab, p, {"sentences": 3, "tokens": 39, "raw_tokens": 39, "epochs": 1})
+    return family
+
+
+@pytest.mark.parametrize("mode", dft.SYNCS)
+@pytest.mark.parametrize("missing", [None, 2])
+def test_fasttext_fold_is_the_old_sum_of_deltas(mode, missing):
+    rng = np.random.default_rng(6)
+    family = fasttext_family(mode)
+    base = [family.W.copy(), family.C.copy()]
+    results = []
+    for k, w in enumerate(WEIGHTS):
+        deltas = []
+        for M in base:
+            rows = np.sort(rng.choice(len(M), size=len(M) // (2 + k), replace=False))
+            d = rng.standard_normal((len(rows), M.shape[1])).astype(np.float32)
+            deltas.append((rows.astype(np.int32), d))
+        whole = tuple(M.copy() for M in base)
+        for M, (rows, d) in zip(whole, deltas):
+            M[rows] += d
+        addr = f"tcp://10.0.0.{9 - k}:1"  # (returning in an order other than by address)
+        results.append((addr, deltas if mode == "sparse" else whole, w, w, 0.0, 0.0))
+    results, weights = returned(results, WEIGHTS, missing)
+    family.dirty["tcp://10.0.0.9:1"] = [np.zeros(len(M), bool) for M in base]
+    kept = [family.add(r) for r in results]
+    assert [k[1] for k in kept] == [()] * len(results) and [k[2] for k in kept] == weights
+    family.finish()
+    got = [family.W, family.C]
+    if mode == "sparse":  # the old merge: deltas added in the order of the addresses
+        by_addr = sorted(results, key=lambda r: r[0])
+        want = [M.copy() for M in base]
+        changed = old_add_deltas(want, [r[1] for r in by_addr], [r[2] for r in by_addr])
+        for k in range(2):
+            np.testing.assert_array_equal(np.flatnonzero(family.ever[k]), changed[k])
+            np.testing.assert_array_equal(np.flatnonzero(family.dirty["tcp://10.0.0.9:1"][k]),
+                                          changed[k])
+            untouched = np.setdiff1d(np.arange(len(base[k])), changed[k])
+            assert (got[k][untouched] == base[k][untouched]).all()  # left alone, exactly
+    else:
+        want = old_average_replicas([r[1] for r in results], weights)
+    assert max_diff(got, want) < ATOL, (mode, max_diff(got, want))
+    assert len(family.up) == len(results) and family.up[0] > 0
+    if mode == "sparse":  # (the wrong weights: every replica the same share)
+        wrong = [M.copy() for M in base]
+        old_add_deltas(wrong, [r[1] for r in results], [1] * len(results))
+    else:
+        wrong = old_average_replicas([r[1] for r in results], [1] * len(results))
+    assert max_diff(got, wrong) > 100 * ATOL
+
+
+def test_a_stale_fasttext_replica_is_not_added():
+    family = fasttext_family("sparse")
+    W = family.W.copy()
+    stale = ("tcp://10.0.0.1:1", None, 0, 0, 0.0, 0.0)
+    assert family.add(stale) is stale
+    assert family.lost([stale]) == ([], ["tcp://10.0.0.1:1"])
+    assert family.fold.words == 0 and (family.W == W).all()
+
+
+def test_add_deltas_on_the_lists():
+    rng = np.random.default_rng(7)
+    M = rng.standard_normal((50, 4)).astype(np.float32)
+    deltas = [[(np.array(r, np.int32), rng.standard_normal((len(r), 4)).astype(np.float32))]
+              for r in ([1, 5, 9], [5, 6], [])]
+    got, want = M.copy(), M.copy()
+    changed = dft.add_deltas([got], deltas, WEIGHTS)
+    old = old_add_deltas([want], deltas, WEIGHTS)
+    np.testing.assert_array_equal(changed[0], old[0])
+    assert changed[0].dtype == np.int32
+    assert max_diff([got], [want]) < ATOL
 
 
 # ---- gather_round: each result folded as it is fetched --------------------------------------

@@ -36,16 +36,18 @@ rows replica ``k`` touched)::
     sum_k f_k W_k  =  W + sum_k f_k D_k
 
 so the driver gets exactly the same model by adding ``f_k D_k`` over the rows each replica
-touched, each replica sending the delta of its touched rows only (:func:`row_delta`,
-:func:`add_deltas`). Note what this is *not*: averaging each row over the replicas that touched
-it (``W + sum_{k touched} n_k D_k / sum_{k touched} n_k``) would give a row that one replica
-of K touched K times that replica's step (the replicas train at K times the rate, and that
-row's update would not be divided by K). Rare words and most n-gram rows are touched by one
-replica in a round, so they would move K times as fast as on one machine: not the model
-averaging that was measured to match one machine. Tested: the sparse sum equals
-:func:`wordvec.distributed_train.average_replicas` up to float32 rounding (on untouched rows
-it is exact: it leaves them alone, where the weighted mean multiplies them by a float32 sum of
-weights), and a cluster run with sparse sync equals one with whole-matrix sync.
+touched, each replica sending the delta of its touched rows only (:func:`row_delta`). The
+driver adds each replica's ``n_k D_k``, as it returns, to running sums over the rows changed so
+far (:class:`RowSums`) and drops it; at the end of the round it adds those sums over ``N``
+(:func:`add_deltas` does the same over a list). Note what this is *not*: averaging each row
+over the replicas that touched it (``W + sum_{k touched} n_k D_k / sum_{k touched} n_k``) would
+give a row that one replica of K touched K times that replica's step (the replicas train at K
+times the rate, and that row's update would not be divided by K). Rare words and most n-gram
+rows are touched by one replica in a round, so they would move K times as fast as on one
+machine: not the model averaging that was measured to match one machine. Tested: the sparse sum equals
+:func:`wordvec.distributed_rounds.average_replicas` up to float32 rounding (on untouched rows
+it is exact: it leaves them alone, where the weighted mean divides a float32 sum of weighted
+copies), and a cluster run with sparse sync equals one with whole-matrix sync.
 
 Back to the replicas, the driver sends each one the current values of the rows changed since
 that replica last synchronised (the union of the rows all replicas touched in the rounds since:
@@ -82,8 +84,12 @@ and replicas training at K times the rate between two averagings move further, t
 longer the interval. The tests hold the cluster to no worse than one machine.
 
 Memory: each worker holds one replica (``(V + 1 + bucket) x dim x 4`` bytes plus ``C``), as one
-machine does, and the driver the model; the driver also keeps one flag per row and replica
-(rows changed since it last synchronised).
+machine does, and the driver the model, the running sums of the round's changed rows (at most
+as many rows as the model, in practice the union of the rows the replicas changed) and one
+replica's deltas at a time (``sync="full"``: a running sum as large as the model and one whole
+replica); it also keeps one flag per row and replica (rows changed since it last synchronised).
+Folding the replicas in as they return makes the sums of three or more replicas depend, by
+float32 rounding, on the order they return in (two replicas' do not: float addition commutes).
 """
 
 import threading
@@ -94,7 +100,7 @@ import numpy as np
 from . import distributed as wd
 from . import distributed_train as dt
 from .corpus import MAX_SENTENCE_LENGTH
-from .distributed_rounds import scatter
+from .distributed_rounds import WeightedMean, scatter
 from .errors import WordvecError
 
 SYNCS = ("sparse", "full")
@@ -166,19 +172,53 @@ def row_delta(M, rows, base):
     return rows[changed].astype(np.int32), d[changed]
 
 
+class RowSums:
+    """Replicas' row deltas folded in as they return: :meth:`add` each replica's ``[(rows,
+    values) per matrix]`` with its words; per matrix, the sum of words x delta over the rows
+    changed so far is kept (not the replicas). :meth:`finish` adds it, over the round's words,
+    to the matrices: whole-matrix averaging of the replicas (see the module docstring)."""
+
+    def __init__(self, n_matrices=2):
+        self._clear(n_matrices)
+
+    def _clear(self, n_matrices):
+        self.rows = [np.zeros(0, dtype=np.int32) for _ in range(n_matrices)]
+        self.sums = [None] * n_matrices
+        self.words = 0.0
+
+    def add(self, delta, words):
+        w = np.float32(words)
+        for k, (rows, values) in enumerate(delta):
+            if not len(rows):
+                continue
+            union = np.union1d(self.rows[k], rows)
+            acc = np.zeros((len(union),) + values.shape[1:], dtype=np.float32)
+            if self.sums[k] is not None:
+                acc[np.searchsorted(union, self.rows[k])] = self.sums[k]
+            acc[np.searchsorted(union, rows)] += w * values  # (a replica's rows are distinct)
+            self.rows[k], self.sums[k] = union, acc
+        self.words += float(words)
+
+    def finish(self, matrices):
+        """Add the sums over the words to ``matrices`` (in place) -> the rows changed, per
+        matrix; ready for the next round."""
+        changed = self.rows
+        for M, rows, acc in zip(matrices, changed, self.sums):
+            if acc is not None:
+                acc /= self.words
+                M[rows] += acc
+        self._clear(len(changed))
+        return changed
+
+
 def add_deltas(matrices, deltas, words):
     """Add to ``matrices`` (in place) each replica's row deltas ``[(rows, values) per matrix]``
-    times its share of the words: whole-matrix averaging of the replicas (see the module
-    docstring). Returns the rows changed, per matrix."""
-    total = float(sum(words))
-    changed = [[] for _ in matrices]
+    times its share of the words (:class:`RowSums` over a list). Returns the rows changed, per
+    matrix."""
+    fold = RowSums(len(matrices))
     for delta, w in zip(deltas, words):
-        f = np.float32(w / total)
-        for k, (M, (rows, values)) in enumerate(zip(matrices, delta)):
-            if len(rows):
-                M[rows] += f * values
-                changed[k].append(rows)
-    return [np.unique(np.concatenate(c)) if c else np.zeros(0, np.int32) for c in changed]
+        fold.add(delta, w)
+    return fold.finish(matrices)
 
 
 def train_fasttext_replica(run, sync, pieces, shards, vocab, params, threads, lowercase,
@@ -270,6 +310,7 @@ class _FastTextRounds:
         self.synced = {}  # address -> the round its replica holds
         self.dirty = {}  # address -> per matrix: rows changed since it last synchronised
         self.ever = [np.zeros(len(M), dtype=bool) for M in (self.W, self.C)]
+        self.fold = WeightedMean() if self.mode == "full" else RowSums(2)
         self.down, self.up, self.seconds = [], [], 0.0
 
     def extra_words(self):
@@ -319,18 +360,23 @@ class _FastTextRounds:
         self.dirty.pop(address, None)
         self.synced.pop(address, None)
 
-    def merge(self, results):
+    def add(self, result):
+        addr, changed, *counts = result
+        if changed is None:  # (a stale replica: lost() drops it)
+            return result
         t0 = time.perf_counter()
-        results = sorted(results, key=lambda r: r[0])  # (the same sums whatever came first)
-        words = [r[2] for r in results]
-        for r in results:
-            self.up.append(sum(a.nbytes for part in r[1]
-                               for a in (part if isinstance(part, tuple) else (part,))))
+        self.up.append(sum(a.nbytes for part in changed
+                           for a in (part if isinstance(part, tuple) else (part,))))
+        self.fold.add(changed, counts[0])  # weighted by the words it read
+        self.seconds += time.perf_counter() - t0
+        return (addr, (), *counts)
+
+    def finish(self):
+        t0 = time.perf_counter()
         if self.mode == "full":
-            self.W, self.C = dt.average_replicas([r[1] for r in results], words)
+            self.W, self.C = self.fold.finish()
         else:
-            changed = add_deltas((self.W, self.C), [r[1] for r in results], words)
-            for k, rows in enumerate(changed):
+            for k, rows in enumerate(self.fold.finish((self.W, self.C))):
                 self.ever[k][rows] = True
                 for masks in self.dirty.values():
                     masks[k][rows] = True
