@@ -431,3 +431,37 @@ def test_tune_process_stops_the_mmap_churn_of_a_fixed_trim_threshold():
     assert r.returncode == 0, r.stderr
     before, after = map(int, r.stdout.split())
     assert before > 100 * 200 and after < 1000, (before, after)  # 256 pages a MB
+
+
+SPAWNED_EARLY = r"""
+import numba  # imported again by every spawned worker before Dask sets its environment
+import sys
+from wordvec import distributed as wd
+
+
+def task():
+    wd.tune_process(1)  # launches Numba's threads (with the count Numba was imported with)
+    f = numba.njit(lambda x: x * 3 + 1)  # a kernel compiled after that
+    return f(2), numba.config.NUMBA_NUM_THREADS
+
+
+if __name__ == "__main__":
+    with wd.connect("local", workers=1, threads_per_worker=1) as c:
+        print(c.submit(task, pure=False).result())
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs Numba's default thread count > 1")
+def test_a_worker_whose_numba_came_before_its_environment_compiles(tmp_path):
+    # A worker process spawned from a script that imports wordvec (the wordvec command does)
+    # imports Numba before Dask gives it NUMBA_NUM_THREADS=1; Numba then ran with a thread per
+    # core, and the first kernel compiled after its threads launched failed ("Cannot set
+    # NUMBA_NUM_THREADS to a different value once the threads have been launched"): every
+    # `wordvec train --cluster local` with a cold compilation cache did.
+    script = tmp_path / "spawned_early.py"
+    script.write_text(SPAWNED_EARLY)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1].startswith("(7, ")

@@ -145,9 +145,18 @@ def tune_process(threads=None):
     dynamic thresholds reach in a plain process (see the module's notes; another trim threshold
     is the user's choice, and is kept). Every call: with ``threads``, Numba's parallel kernels in
     this task's thread use that many threads (at most the process's ``NUMBA_NUM_THREADS``).
+
+    Also once a process, before any thread pool starts: where Numba was imported before the
+    worker's environment was set (a worker process spawned from a script that imports wordvec,
+    as the ``wordvec`` command is, imports it again at start), Numba's thread count differs
+    from ``NUMBA_NUM_THREADS`` in the environment, and the first kernel compiled after its
+    threads launch would fail ("Cannot set NUMBA_NUM_THREADS to a different value once the
+    threads have been launched"): the environment is set back to the count Numba runs with;
+    ``threads`` still limits each task.
     """
     if not _tuned:
         _tuned.append(True)
+        _align_numba_threads()
         if (os.environ.get("MALLOC_TRIM_THRESHOLD_") == "65536"
                 and not os.environ.get("MALLOC_MMAP_THRESHOLD_")
                 and sys.platform.startswith("linux")):
@@ -161,6 +170,18 @@ def tune_process(threads=None):
     if threads:
         import numba
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+
+
+def _align_numba_threads():
+    """Make ``NUMBA_NUM_THREADS`` in the environment the count an already imported Numba runs
+    with (see :func:`tune_process`)."""
+    config = sys.modules.get("numba.core.config")
+    wanted = os.environ.get("NUMBA_NUM_THREADS")
+    if config is None or wanted is None:
+        return  # Numba will read the environment when it is imported
+    have = getattr(config, "NUMBA_NUM_THREADS", None)
+    if have is not None and wanted.strip() != str(have):
+        os.environ["NUMBA_NUM_THREADS"] = str(have)
 
 
 # ---- the cluster ----------------------------------------------------------------------------
