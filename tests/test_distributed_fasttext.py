@@ -11,8 +11,6 @@ replicas' rate scaled by their number (measured 0.091 / 4.9 %), and a sparse syn
 n-gram rows' deltas (only the word rows and C averaged: 0.124 / 0.8 %).
 """
 
-import lzma
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +18,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from click.testing import CliRunner  # noqa: E402
+from cluster_helpers import Killer, write_shards  # noqa: E402
 
 import wordvec  # noqa: E402
 from wordvec import distributed as wd  # noqa: E402
@@ -30,7 +29,6 @@ from wordvec.errors import WordvecError  # noqa: E402
 from wordvec.evaluate import dataset_path, evaluate_analogy, evaluate_similarity  # noqa: E402
 from wordvec.fasttext import FastText  # noqa: E402
 
-BUNDLED = Path(__file__).resolve().parent.parent / "wordvec" / "data" / "gutenberg-pd.txt.xz"
 PARAMS = {"arch": "sg", "dim": 50, "epochs": 2, "bucket": 200_000, "min_count": 5, "seed": 1}
 SYNC = 200_000
 UNSEEN = "kingliest"  # not in the corpus; its n-grams are
@@ -44,15 +42,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    lines = lzma.open(BUNDLED, "rt", encoding="utf-8").read().splitlines(keepends=True)
-    step = -(-len(lines) // 4)
-    folder = tmp_path_factory.mktemp("fasttext-shards")
-    paths = []
-    for k, i in enumerate(range(0, len(lines), step)):
-        p = folder / f"shard-{k}.txt"
-        p.write_text("".join(lines[i:i + step]), encoding="utf-8")
-        paths.append(str(p))
-    return paths
+    return write_shards(tmp_path_factory.mktemp("fasttext-shards"), 4)
 
 
 def quality(vectors):
@@ -273,31 +263,13 @@ def test_a_worker_killed_during_a_round_is_survived(client, shards, tmp_path):
     """SIGKILL one worker while it trains a round: its replica is gone, the round is averaged
     over the other one, its shards go to the other worker (which trains them on its replica),
     and every word is still trained."""
-    import os
-    import signal
-    import threading
-    import time
     params = {**PARAMS, "epochs": 1, "dim": 20, "bucket": 20_000, "oov_length": False}
-    lines, box = [], {}
-
-    def kill_when_training():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "pid" not in box:
-            for addr, keys in client.processing().items():
-                if any(str(k).startswith("wordvec-train-2-") for k in keys):
-                    box["pid"] = client.run(os.getpid, workers=[addr])[addr]
-                    box["addr"] = addr
-                    os.kill(box["pid"], signal.SIGKILL)
-                    break
-            time.sleep(0.01)
-
-    killer = threading.Thread(target=kill_when_training, daemon=True)
-    killer.start()
-    model = dft.train_fasttext(shards, client, params, sync_every=100_000, log=lines.append)
-    killer.join(5)
-    assert "pid" in box, "no training round was seen running"
+    lines = []
+    with Killer(client, "wordvec-train-2-") as killer:
+        model = dft.train_fasttext(shards, client, params, sync_every=100_000, log=lines.append)
+    assert killer.pid is not None, "no training round was seen running"
     stats = model.history[-1]
-    assert stats["cluster"]["lost_workers"] == [box["addr"]]
+    assert stats["cluster"]["lost_workers"] == [killer.addr]
     assert len(lines) == 1 and "lost worker" in lines[0]
     assert stats["words"] == stats["vocab_tokens"]
     men, _ = quality(model.wv)

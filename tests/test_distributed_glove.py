@@ -18,8 +18,6 @@ rows are never trained; 0.079 / 1.2 %). Figures and the other variants: wordvec/
 import lzma
 import os
 import shutil
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from click.testing import CliRunner  # noqa: E402
+from cluster_helpers import Killer  # noqa: E402
 
 import wordvec  # noqa: E402
 from wordvec import distributed as wd  # noqa: E402
@@ -163,27 +162,13 @@ def test_a_worker_killed_during_a_round_is_survived(client, counted, tmp_path):
     replica, a line says so, its row blocks go to the other worker (read there from the
     folder), and every entry is still trained once an epoch."""
     params = {"dim": 20, "epochs": 2, "seed": 1}
-    lines, box = [], {}
-
-    def kill_when_training():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "pid" not in box:
-            for addr, keys in client.processing().items():
-                if any(str(k).startswith("wordvec-train-2-") for k in keys):
-                    box["pid"] = client.run(os.getpid, workers=[addr])[addr]
-                    box["addr"] = addr
-                    os.kill(box["pid"], signal.SIGKILL)
-                    break
-            time.sleep(0.01)
-
-    killer = threading.Thread(target=kill_when_training, daemon=True)
-    killer.start()
-    model = dg.train_glove(counted[0], client, params, sync_every=300_000, log=lines.append)
-    killer.join(5)
-    assert "pid" in box, "no training round was seen running"
+    lines = []
+    with Killer(client, "wordvec-train-2-") as killer:
+        model = dg.train_glove(counted[0], client, params, sync_every=300_000, log=lines.append)
+    assert killer.pid is not None, "no training round was seen running"
     stats = model.history[-1]
-    assert stats["cluster"]["lost_workers"] == [box["addr"]]
-    assert len(lines) == 1 and "lost worker" in lines[0] and box["addr"] in lines[0]
+    assert stats["cluster"]["lost_workers"] == [killer.addr]
+    assert len(lines) == 1 and "lost worker" in lines[0] and killer.addr in lines[0]
     assert "row blocks" in lines[0]
     assert stats["words"] == params["epochs"] * stats["nonzeros"]
     model.save(tmp_path / "after-kill")
