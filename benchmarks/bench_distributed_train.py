@@ -29,6 +29,11 @@ The corpus (uncompressed) is cut into ``--shards`` files of whole lines, as in
   driver and workers (what the training rounds do). Gives the seconds per MB moved on this
   machine's loopback network.
 
+- **plain**: the same skip-gram without Dask, to tell what a worker costs from what two
+  processes cost: one process of 2 threads on all the shards; two plain processes of 1 thread
+  at once, each on half the shards; one process of 1 thread on half the shards alone. Training
+  seconds from the model's statistics (encoding apart), ``--runs`` rounds alternating.
+
 Quality: Google analogies (restricted to the 30,000 most frequent words, 3CosAdd) and Spearman's
 rho on WS-353, SimLex-999 and MEN (:func:`wordvec.evaluate.benchmark`), as mean [min, max] over
 the seeds. Every run is a fresh process holding ``/tmp/wordvec-bench.lock``.
@@ -250,6 +255,57 @@ def bench_sync(args, shards):
                  "SimLex", "MEN"], rows))
 
 
+PLAIN = r"""
+import json, sys
+sys.path.insert(0, REPO)
+import wordvec
+shards, threads, seed = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+p = {k: v for k, v in SG_.items() if k != "arch"}
+v = wordvec.train(shards, model="sg", progress=False, threads=threads, seed=seed, **p)
+s = v.meta["stats"]
+print(json.dumps({"train": s["wall_seconds"], "words": s["words"]}))
+""".replace("REPO", repr(REPO)).replace("SG_", repr(SG))
+
+
+def bench_plain(args, shards):
+    code = PLAIN
+    half = len(shards) // 2
+
+    def start(files, threads, seed):
+        return subprocess.Popen([sys.executable, "-c", code, json.dumps(files), str(threads),
+                                 str(seed)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+
+    def result(proc):
+        out = proc.communicate()[0]
+        if proc.returncode:
+            raise SystemExit("a plain skip-gram run failed")
+        return json.loads(out.strip().splitlines()[-1])
+
+    rows = {"one process, 2 threads, all shards": [],
+            "two processes of 1 thread at once, half the shards each": [],
+            "one process, 1 thread, half the shards alone": []}
+    keys = list(rows)
+    for seed in range(1, args.runs + 1):
+        with bench_lock():
+            rows[keys[0]].append([result(start(shards, 2, seed))])
+            a, b = start(shards[:half], 1, seed), start(shards[half:], 1, seed)
+            rows[keys[1]].append([result(a), result(b)])
+            rows[keys[2]].append([result(start(shards[:half], 1, seed))])
+        print(f"  plain seed {seed}: " + "; ".join(
+            f"{k}: {', '.join(str(r['train']) for r in rows[k][-1])} s" for k in keys),
+            file=sys.stderr, flush=True)
+    table_rows = []
+    for k in keys:
+        secs = [r["train"] for run in rows[k] for r in run]
+        words = rows[k][0][0]["words"]
+        table_rows.append([k, f"{min(secs):.1f} [{max(secs):.1f}]", f"{words:,}",
+                           f"{words / min(secs) / 1e6:.2f}"])
+    print(f"\nplain: skip-gram as in sg without Dask; training seconds, fastest [slowest] of "
+          f"{args.runs} run(s) (each process of a pair counted)")
+    print(table(["configuration", "train s", "words a process", "M words/s a process"],
+                table_rows))
+
+
 def bench_bytes(args):
     sizes = [float(s) for s in args.bytes_mb.split(",")]
     r = child("bytes", json.dumps(sizes))
@@ -315,7 +371,7 @@ def main():
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tokens", type=int, help="only the corpus's first lines up to N tokens")
-    ap.add_argument("--parts", default="sg,sync,bytes", help="sg, sync, bytes, glove")
+    ap.add_argument("--parts", default="sg,sync,bytes", help="sg, sync, bytes, glove, plain")
     ap.add_argument("--sync-values", default="250000,1000000,4000000,16000000")
     ap.add_argument("--sync-seeds", type=int, default=2)
     ap.add_argument("--bytes-mb", default="8,32,128,512")
@@ -333,6 +389,8 @@ def main():
         bench_sync(args, shards)
     if "glove" in parts:
         bench_glove(args, plain)
+    if "plain" in parts:
+        bench_plain(args, shards)
 
 
 if __name__ == "__main__":
