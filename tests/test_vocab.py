@@ -209,3 +209,22 @@ def test_encode_remakes_its_vocabulary_words_intact():
         assert c.vocab.counts.tolist() == [2, 2, 2, 2]
         assert c.vocab.index == {w: i for i, w in enumerate(c.vocab.words)}
         assert [list(s) for s in c.sentences()] == [[1, 3, 1, 2, 3, 0], [0, 2]]
+
+
+def test_noise_alias_is_reused_and_follows_the_counts():
+    v = Vocabulary(["a", "b", "c", "d"], [40, 30, 20, 10])
+
+    def fresh(counts, power):
+        w = np.asarray(counts, dtype=np.float64) ** power
+        return build_alias(w / w.sum())
+
+    for power in (0.75, 0.5):
+        prob, alias = v.noise_alias(power)
+        want = fresh(v.counts, power)
+        assert np.array_equal(prob, want[0]) and np.array_equal(alias, want[1])
+    prob, alias = v.noise_alias()
+    prob[:] = 0  # the caller's copy: the cached table is untouched
+    assert np.array_equal(v.noise_alias()[0], fresh(v.counts, 0.75)[0])
+    v.counts[3] = 400  # counts changed in place: a new table
+    assert np.array_equal(v.noise_alias()[0], fresh(v.counts, 0.75)[0])
+    assert not np.array_equal(v.noise_alias()[0], fresh([40, 30, 20, 10], 0.75)[0])
