@@ -1,5 +1,6 @@
 """Helpers shared by the Dask cluster tests (test_distributed*.py): the bundled corpus cut into
-shards, and a killer that SIGKILLs the worker running a given task."""
+shards, a killer that SIGKILLs the worker running a given task, and the quality measure the
+training tests compare (MEN rho, analogy accuracy)."""
 
 import lzma
 import os
@@ -26,6 +27,14 @@ def write_shards(folder, n, name="shard-{}.txt"):
         p.write_text(text, encoding="utf-8")
         paths.append(str(p))
     return paths
+
+
+def quality(vectors):
+    """(MEN rho, analogy accuracy) of ``vectors``."""
+    from wordvec.evaluate import dataset_path, evaluate_analogy, evaluate_similarity
+    men = evaluate_similarity(vectors, dataset_path("EN-MEN-TR-3k"))
+    analogy = evaluate_analogy(vectors, dataset_path("questions-words"))
+    return men["spearman"], analogy["accuracy"]
 
 
 class Killer:

@@ -18,14 +18,13 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from click.testing import CliRunner  # noqa: E402
-from cluster_helpers import Killer, write_shards  # noqa: E402
+from cluster_helpers import Killer, quality, write_shards  # noqa: E402
 
 import wordvec  # noqa: E402
 from wordvec import distributed as wd  # noqa: E402
 from wordvec import distributed_train as dt  # noqa: E402
 from wordvec.cli import cli  # noqa: E402
 from wordvec.errors import WordvecError  # noqa: E402
-from wordvec.evaluate import dataset_path, evaluate_analogy, evaluate_similarity  # noqa: E402
 from wordvec.word2vec import Word2Vec  # noqa: E402
 
 PARAMS = {"arch": "sg", "dim": 100, "epochs": 3, "min_count": 5, "seed": 1}
@@ -41,12 +40,6 @@ def client():
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     return write_shards(tmp_path_factory.mktemp("train-shards"), 4)
-
-
-def quality(vectors):
-    men = evaluate_similarity(vectors, dataset_path("EN-MEN-TR-3k"))
-    analogy = evaluate_analogy(vectors, dataset_path("questions-words"))
-    return men["spearman"], analogy["accuracy"]
 
 
 def close_to(got, ref):

@@ -444,11 +444,7 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
                            f"lsa from --cooccur), not {kind}")
     if export_format == "fasttext-bin" and kind != "fasttext":
         raise WordvecError(f"--format fasttext-bin writes fastText models, not --model {kind}")
-    from .params import option_table
-    table = option_table()
-    for name in given:
-        if kind not in [k for k, _ in table[name]]:
-            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model {kind}")
+    _refuse_other_models_options(given, kind)
     from .distributed_train import SYNC_EVERY, train_word2vec
     from .resources import BUNDLED_CORPUS
     shards = list(corpus) or [BUNDLED_CORPUS]
@@ -478,11 +474,7 @@ def _glove_on_cluster(corpus, output, export_format, force, given, cluster, work
     """``wordvec train --model glove --cluster``: see :mod:`wordvec.distributed_glove`."""
     if export_format == "fasttext-bin":
         raise WordvecError("--format fasttext-bin writes fastText models, not --model glove")
-    from .params import option_table
-    table = option_table()
-    for name in given:
-        if "glove" not in [k for k, _ in table[name]]:
-            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model glove")
+    _refuse_other_models_options(given, "glove")
     cooccur = given.get("cooccur")
     if corpus and cooccur:
         raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
@@ -510,6 +502,15 @@ def _glove_on_cluster(corpus, output, export_format, force, given, cluster, work
     _save_trained(model, output, export_format, force, inputs, "glove", None)
 
 
+def _refuse_other_models_options(given, kind):
+    """One line for the first option given that is not a setting of ``--model kind``."""
+    from .params import option_table
+    table = option_table()
+    for name in given:
+        if kind not in [k for k, _ in table[name]]:
+            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model {kind}")
+
+
 def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, workers, sync_every,
                     quiet):
     """``wordvec train --model lsa --cooccur ... --cluster``: see :mod:`wordvec.distributed_lsa`."""
@@ -525,11 +526,7 @@ def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, worker
     if export_format == "fasttext-bin":
         raise WordvecError("--format fasttext-bin writes fastText models, not --model lsa")
     from .api import make_model
-    from .params import option_table
-    table = option_table()
-    for name in given:
-        if "lsa" not in [k for k, _ in table[name]]:
-            raise WordvecError(f"{table[name][0][1].cli_flag} does not apply to --model lsa")
+    _refuse_other_models_options(given, "lsa")
     inputs = [given["cooccur"]]
     targets = [(output, "model")]
     if export_format:

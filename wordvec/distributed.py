@@ -323,15 +323,8 @@ def open_chunks(shard, chunk_chars=CHUNK_CHARS):
     if not is_url(shard):
         yield iter_chunks(shard, chunk_chars)
         return
-    fsspec = _fsspec()
-    try:
-        f = fsspec.open(shard, "rb", compression="infer").open()
-    except (ImportError, ValueError, OSError) as e:
-        raise WordvecError(f"cannot read {shard!r}: {' '.join(str(e).split())}") from None
-    try:
+    with _open_url(shard) as f:
         yield iter_stream_chunks(f, shard, chunk_chars)
-    finally:
-        f.close()
 
 
 @contextlib.contextmanager
@@ -342,13 +335,20 @@ def open_byte_chunks(shard, chunk_bytes=CHUNK_CHARS):
     if not is_url(shard):
         yield iter_byte_chunks(shard, chunk_bytes)
         return
+    with _open_url(shard) as f:
+        yield iter_stream_byte_chunks(f, shard, chunk_bytes)
+
+
+@contextlib.contextmanager
+def _open_url(shard):
+    """A shard's URL opened through fsspec as a binary file (decompressed by its name)."""
     fsspec = _fsspec()
     try:
         f = fsspec.open(shard, "rb", compression="infer").open()
     except (ImportError, ValueError, OSError) as e:
         raise WordvecError(f"cannot read {shard!r}: {' '.join(str(e).split())}") from None
     try:
-        yield iter_stream_byte_chunks(f, shard, chunk_bytes)
+        yield f
     finally:
         f.close()
 
