@@ -141,7 +141,7 @@ def glove(kind, seed, npz, blocks, sync_every):
 
 def sync_cost(sizes_mb):
     from wordvec import distributed as wd
-    from wordvec.distributed_train import average_replicas
+    from wordvec.distributed_rounds import average_replicas
     def replica(weights):
         return tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
     res = {}

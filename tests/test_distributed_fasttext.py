@@ -23,6 +23,7 @@ from cluster_helpers import Killer, quality, write_shards  # noqa: E402
 import wordvec  # noqa: E402
 from wordvec import distributed as wd  # noqa: E402
 from wordvec import distributed_fasttext as dft  # noqa: E402
+from wordvec import distributed_rounds as dr  # noqa: E402
 from wordvec import distributed_train as dt  # noqa: E402
 from wordvec.cli import cli  # noqa: E402
 from wordvec.errors import WordvecError  # noqa: E402
@@ -66,7 +67,7 @@ def test_sparse_deltas_are_whole_matrix_averaging():
         deltas.append([dft.row_delta(Wk, touched, W[touched]),
                        dft.row_delta(Ck, allc, C[allc])])
         assert len(deltas[-1][0][0]) == len(touched) and len(deltas[-1][1][0]) == 3
-    whole = dt.average_replicas(replicas, words)
+    whole = dr.average_replicas(replicas, words)
     got = [W.copy(), C.copy()]
     changed = dft.add_deltas(got, deltas, words)
     for a, b in zip(got, whole):

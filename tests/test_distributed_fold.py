@@ -124,7 +124,6 @@ def test_weighted_mean_and_average_replicas_on_the_lists():
     want = old_average_replicas(reps, WEIGHTS)
     assert all(a.dtype == np.float32 for a in got)
     assert max_diff(got, want) < ATOL, max_diff(got, want)
-    assert dt.average_replicas is dr.average_replicas  # (still importable from there)
 
 
 # ---- GloVe: vectors' changes added, biases' changes weighted by AdaGrad increments ----------

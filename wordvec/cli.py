@@ -374,9 +374,7 @@ def train(ctx, corpus, kind, output, export_format, force, continue_from, checkp
     inputs += [continue_from] if continue_from else []
     if not corpus and not given.get("cooccur"):
         inputs.append(BUNDLED_CORPUS)
-    targets = [(output, "model")]
-    if export_format:
-        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    targets = _model_targets(output, export_format)
     fit_corpus = list(corpus)
     if phrase_passes:
         conflict = [f for f, v in (("--checkpoint-every", checkpoint_every), ("--continue", continue_from),
@@ -449,15 +447,10 @@ def _train_on_cluster(corpus, kind, output, export_format, force, given, cluster
     from .resources import BUNDLED_CORPUS
     shards = list(corpus) or [BUNDLED_CORPUS]
     inputs = _local_inputs(shards, cluster)
-    targets = [(output, "model")]
-    if export_format:
-        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    targets = _model_targets(output, export_format)
     _check_outputs(targets, inputs, force)
     params = {k: v for k, v in given.items() if k != "threads"}
-    threads = given.get("threads")
-    if threads is not None and cluster != "local":
-        raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
-                           "running cluster's workers have the threads they have")
+    threads = _local_cluster_threads(given, cluster)
     if kind == "fasttext":  # (its --arch is among the settings)
         from .distributed_fasttext import train_fasttext as trainer
     else:
@@ -478,10 +471,7 @@ def _glove_on_cluster(corpus, output, export_format, force, given, cluster, work
     cooccur = given.get("cooccur")
     if corpus and cooccur:
         raise WordvecError("give either a corpus or a co-occurrence matrix (--cooccur), not both")
-    threads = given.get("threads")
-    if threads is not None and cluster != "local":
-        raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
-                           "running cluster's workers have the threads they have")
+    threads = _local_cluster_threads(given, cluster)
     from .distributed_glove import train_glove
     shards = None
     if cooccur:
@@ -490,9 +480,7 @@ def _glove_on_cluster(corpus, output, export_format, force, given, cluster, work
         from .resources import BUNDLED_CORPUS
         shards = list(corpus) or [BUNDLED_CORPUS]
         inputs = _local_inputs(shards, cluster)
-    targets = [(output, "model")]
-    if export_format:
-        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    targets = _model_targets(output, export_format)
     _check_outputs(targets, inputs, force)
     params = {k: v for k, v in given.items() if k not in ("threads", "cooccur")}
     model = train_glove(
@@ -500,6 +488,23 @@ def _glove_on_cluster(corpus, output, export_format, force, given, cluster, work
         workers=workers, threads_per_worker=threads or 1, progress=not quiet,
         log=lambda line: click.echo(f"warning: {line}", err=True))
     _save_trained(model, output, export_format, force, inputs, "glove", None)
+
+
+def _model_targets(output, export_format):
+    """The outputs of a training command: the model folder, and the exported vectors."""
+    targets = [(output, "model")]
+    if export_format:
+        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    return targets
+
+
+def _local_cluster_threads(given, cluster):
+    """``--threads`` with ``--cluster``: the threads of each local worker (None: not given)."""
+    threads = given.get("threads")
+    if threads is not None and cluster != "local":
+        raise WordvecError("--threads with --cluster sets the threads of each local worker; a "
+                           "running cluster's workers have the threads they have")
+    return threads
 
 
 def _refuse_other_models_options(given, kind):
@@ -528,9 +533,7 @@ def _lsa_on_cluster(corpus, output, export_format, force, given, cluster, worker
     from .api import make_model
     _refuse_other_models_options(given, "lsa")
     inputs = [given["cooccur"]]
-    targets = [(output, "model")]
-    if export_format:
-        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    targets = _model_targets(output, export_format)
     _check_outputs(targets, inputs, force)
     model = make_model("lsa", **given)
     model.cluster, model.workers = cluster, workers
@@ -587,9 +590,7 @@ def _resume(path, force, quiet):
     if export_format not in (None, *FORMAT_CHOICES[1:]):
         raise WordvecError(f"{path}: unknown export format {export_format!r} in the checkpoint")
     inputs = [i for i in info.get("inputs", []) if isinstance(i, str)] + [path]
-    targets = [(output, "model")]
-    if export_format:
-        targets.append((output + EXPORT_SUFFIX[export_format], "vectors"))
+    targets = _model_targets(output, export_format)
     _check_outputs(targets, inputs, force)
     model, info = resume(path, progress=not quiet)
     from .model import Checkpoint

@@ -68,10 +68,8 @@ from .corpus import MAX_SENTENCE_LENGTH
 from .distributed_rounds import (
     Queue,
     WeightedMean,
-    average_replicas,  # noqa: F401 - (still importable from here)
     drop_lost,
     gather_round,
-    reassign,
     scatter,
 )
 from .errors import WordvecError
@@ -79,8 +77,6 @@ from .errors import WordvecError
 #: words each replica trains between two averagings (chosen by measurement: module docstring)
 SYNC_EVERY = 1_000_000
 LOG = logging.getLogger("wordvec.distributed_train")
-# the names these helpers had here before they moved to wordvec.distributed_rounds
-_Queue, _reassign, _gather_round = Queue, reassign, gather_round
 
 # ---- on the workers -------------------------------------------------------------------------
 # Encoded shards kept in the worker process: {(run, shard index): EncodedCorpus}
