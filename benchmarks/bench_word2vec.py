@@ -2,7 +2,8 @@
 
 Same corpus and settings for every tool (negative sampling, dim 100, window 5, negative 5,
 sample 1e-4, min_count 5, 5 epochs, 2 threads by default; alpha 0.025 sg / 0.05 cbow, the tools'
-own defaults). Each tool trains ``--seeds`` times (default 3) with seeds 1, 2, ... (word2vec C
+own defaults; the final rate too: gensim's 1e-4, ours 1e-4 sg and alpha / 10 cbow). Each tool
+trains ``--seeds`` times (default 3) with seeds 1, 2, ... (word2vec C
 has no seed option: its runs differ by thread timing only); quality is reported as the mean
 [min, max] over those runs, speed from the fastest run, peak RSS as the largest. Each run is a
 fresh subprocess, so peak RSS is that tool's alone (our and gensim's
@@ -71,6 +72,17 @@ def _eval(vectors):
             "sim": {k: [r["similarity"][k]["spearman"], r["similarity"][k]["pairs"],
                         r["similarity"][k]["total"]] for k in SIMS}}
 
+
+def _number(text):
+    """An --wordvec-extra value: int or float when it reads as one, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5", seed="1"):
     threads, epochs, dim, min_count, seed = int(threads), int(epochs), int(dim), int(min_count), int(seed)
     alpha = 0.025 if model == "sg" else 0.05
@@ -79,10 +91,12 @@ def main(tool, model, corpus, threads, epochs, dim, extra, c_path, min_count="5"
     if tool == "wordvec":
         import wordvec
         kw = dict(arg.split("=", 1) for arg in extra.split(",") if arg)
-        kw = {k: (v == "1" if k in ("shared_negatives", "cbow_mean") else v) for k, v in kw.items()}
-        vec = wordvec.train(corpus, model=model, min_count=min_count, progress=False, loss="ns", dim=dim,
-                            window=5, negative=5, sample=1e-4, epochs=epochs, alpha=alpha,
-                            min_alpha=1e-4, threads=threads, **{"seed": seed, **kw})
+        kw = {k: (v == "1" if k in ("shared_negatives", "cbow_mean") else _number(v))
+              for k, v in kw.items()}
+        settings = dict(min_count=min_count, loss="ns", dim=dim, window=5, negative=5,
+                        sample=1e-4, epochs=epochs, alpha=alpha, threads=threads,
+                        seed=seed)
+        vec = wordvec.train(corpus, model=model, progress=False, **{**settings, **kw})
         wall = time.perf_counter() - t0
         s = vec.meta["stats"]
         info["train_seconds"] = s["wall_seconds"]

@@ -226,3 +226,15 @@ def test_progress_bar_shows_rate_lr_and_loss(small, capsys):
     train_word2vec(small, dim=10, epochs=2, threads=2, progress=True)
     err = capsys.readouterr().err
     assert "sg-ns" in err and "w/s" in err and "lr 0.0001" in err and "loss" in err
+
+
+@pytest.mark.parametrize("arch,given,final", [
+    ("cbow", {}, 0.005),                 # CBOW's default: a tenth of its alpha (0.05)
+    ("cbow", {"alpha": 0.02}, 0.002),    # ... of the alpha given
+    ("sg", {}, 1e-4),                    # skip-gram keeps word2vec.c's 1e-4
+    ("cbow", {"min_alpha": 1e-4}, 1e-4),  # an explicit value wins
+])
+def test_default_final_learning_rate_per_architecture(small, arch, given, final):
+    v = train_word2vec(small, model=arch, dim=10, epochs=2, threads=1, progress=False, **given)
+    assert v.meta["stats"]["final_lr"] == pytest.approx(final, abs=1e-12)
+    assert v.meta["params"]["min_alpha"] == pytest.approx(final, abs=1e-12)
