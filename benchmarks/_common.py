@@ -321,6 +321,43 @@ def mean_range(values):
     return sum(vals) / len(vals), min(vals), max(vals)
 
 
+VERDICTS = ("(tie: the means differ by no more than the larger spread, max - min, of the two "
+            "tools' runs; ahead / behind: by more)")
+
+
+def verdict(ours, theirs):
+    """``tie`` when two tools' mean scores differ by no more than the larger spread (max - min)
+    of their runs, else ``ahead`` / ``behind`` (ours against theirs); ``1 run`` when a side has
+    fewer than two runs (no spread to judge by); None when a side has no score."""
+    a = [v for v in ours if v is not None]
+    b = [v for v in theirs if v is not None]
+    if not a or not b:
+        return None
+    if len(a) < 2 or len(b) < 2:
+        return "1 run"
+    diff = sum(a) / len(a) - sum(b) / len(b)
+    width = max(max(a) - min(a), max(b) - min(b))
+    return "tie" if abs(diff) <= width else ("ahead" if diff > 0 else "behind")
+
+
+def quality_vs(ours, theirs):
+    """``analogy +0.3 points (tie), rho WS-353-ALL -0.003 (tie), ...``: mean differences of two
+    tools' per-run scores (dicts with ``analogy``, a fraction, and ``sim`` {name: [rho, ...]}),
+    each with its :func:`verdict`."""
+    def part(a, b, scale, form, unit=""):
+        if not [v for v in a if v is not None] or not [v for v in b if v is not None]:
+            return "-"
+        d = (mean_range(a)[0] - mean_range(b)[0]) * scale
+        return f"{d:{form}}{unit} ({verdict(a, b)})"
+
+    out = "analogy " + part([r["analogy"] for r in ours], [r["analogy"] for r in theirs], 100,
+                            "+.1f", " points") + ", rho "
+    return out + ", ".join(
+        f"{k.removeprefix('EN-')} "
+        + part([r["sim"][k][0] for r in ours], [r["sim"][k][0] for r in theirs], 1, "+.3f")
+        for k in ours[0]["sim"])
+
+
 def spread(values, pct=False, digits=None):
     """``mean [min, max]`` of several runs' scores for a table; one value alone is shown plain."""
     m = mean_range(values)

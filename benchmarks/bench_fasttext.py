@@ -25,10 +25,12 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (  # noqa: E402
     BENCH_CORPUS,
+    VERDICTS,
     count_tokens,
     fmt,
     mean_range,
     plain_corpus,
+    quality_vs,
     ratio,
     run_json,
     run_record,
@@ -227,19 +229,14 @@ def main(argv=None):
     if "wordvec" in best:
         ours = best["wordvec"]
         print()
+        print(VERDICTS)
         for t in tools:
             if t == "wordvec":
                 continue
             p = best[t]
-            d_an = (ours["analogy"] - p["analogy"]) * 100 if ours["analogy"] and p["analogy"] else None
-            d_sim = {k: (ours["sim"][k] - p["sim"][k])
-                     if ours["sim"][k] is not None and p["sim"][k] is not None else None
-                     for k in ours["sim"]}
             print(f"wordvec / {t} (quality as means): wall {ratio(ours['wall'], p['wall'])}, peak RSS "
-                  f"{ratio(ours['peak_rss_mb'], p['peak_rss_mb'])}, analogy "
-                  f"{'-' if d_an is None else f'{d_an:+.1f}'} points, rho "
-                  + ", ".join(f"{k.removeprefix('EN-')} {'-' if v is None else f'{v:+.3f}'}"
-                              for k, v in d_sim.items()))
+                  f"{ratio(ours['peak_rss_mb'], p['peak_rss_mb'])}, "
+                  + quality_vs(results["wordvec"], results[t]))
         print("targets (issue 4): wall <= 0.75x gensim and <= 0.5x fastText; analogy >= "
               "fastText - 1.0 point; each rho >= fastText - 0.02")
 

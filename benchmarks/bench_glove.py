@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (  # noqa: E402
     BENCH_CORPUS,
     HERE,
+    VERDICTS,
     mean_range,
     peak_rss_mb,
     plain_corpus,
@@ -42,6 +43,7 @@ from _common import (  # noqa: E402
     shown,
     spread,
     table,
+    verdict,
 )
 
 STANFORD = {"encode_s": 1.0, "count_s": 19.0 + 15.0, "train_s": 799.0, "total_s": 834.0,
@@ -210,10 +212,14 @@ def report(runs, check, args, stanford=()):
         values = [x.get(key) for x in runs]
         m = mean_range(values)
         diff = "-" if m is None else format(m[0] - s[key], "+" + fmt)
+        if stanford and m is not None:
+            diff += f" ({verdict(values, [x.get(key) for x in stanford])})"
         theirs = (spread([x.get(key) for x in stanford], digits=int(fmt[1])) if stanford
                   else format(s[key], fmt))
         rows.append((label, spread(values, digits=int(fmt[1])), theirs, diff))
     print(table(["quality", "wordvec", who, "difference"], rows))
+    if stanford:
+        print(VERDICTS)
     if len(runs) > 1:
         print(f"wordvec: mean [min, max] over {len(runs)} seeds (the difference is the mean's); "
               "times: the fastest run; peak RSS: the largest")

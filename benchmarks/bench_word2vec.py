@@ -31,10 +31,12 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (  # noqa: E402
     BENCH_CORPUS,
+    VERDICTS,
     count_tokens,
     fmt,
     mean_range,
     plain_corpus,
+    quality_vs,
     ratio,
     run_json,
     run_record,
@@ -232,20 +234,14 @@ def main(argv=None):
         print(f"quality: mean [min, max] over {args.seeds} seeds, sem / syn as means; wall time and "
               "words/s: the fastest run; peak RSS: the largest")
     print()
+    print(VERDICTS)
     for (t, model, threads), p in best.items():
         ours = best.get(("wordvec", model, threads))
         if t == "wordvec" or ours is None:
             continue
-        d_an = ((ours["analogy"] - p["analogy"]) * 100
-                if ours["analogy"] is not None and p["analogy"] is not None else None)
-        d_sim = {k: (ours["sim"][k] - p["sim"][k])
-                 if ours["sim"][k] is not None and p["sim"][k] is not None else None
-                 for k in ours["sim"]}
-        print(f"wordvec / {t} ({model}, {threads} threads, quality as means): speed {ratio(p['wall'], ours['wall'])}"
-              f", peak RSS {ratio(ours['rss'], p['rss'])}, analogy "
-              f"{'-' if d_an is None else f'{d_an:+.1f}'} points, rho "
-              + ", ".join(f"{k.removeprefix('EN-')} {'-' if v is None else f'{v:+.3f}'}"
-                          for k, v in d_sim.items()))
+        print(f"wordvec / {t} ({model}, {threads} threads, quality as means): speed "
+              f"{ratio(p['wall'], ours['wall'])}, peak RSS {ratio(ours['rss'], p['rss'])}, "
+              + quality_vs(results["wordvec", model, threads], results[t, model, threads]))
     for model in models:
         one, two = best.get(("wordvec", model, 1)), best.get(("wordvec", model, 2))
         if one and two:
