@@ -345,10 +345,10 @@ def quality_vs(ours, theirs):
     tools' per-run scores (dicts with ``analogy``, a fraction, and ``sim`` {name: [rho, ...]}),
     each with its :func:`verdict`."""
     def part(a, b, scale, form, unit=""):
-        if not [v for v in a if v is not None] or not [v for v in b if v is not None]:
+        ma, mb = mean_range(a), mean_range(b)
+        if ma is None or mb is None:
             return "-"
-        d = (mean_range(a)[0] - mean_range(b)[0]) * scale
-        return f"{d:{form}}{unit} ({verdict(a, b)})"
+        return f"{(ma[0] - mb[0]) * scale:{form}}{unit} ({verdict(a, b)})"
 
     out = "analogy " + part([r["analogy"] for r in ours], [r["analogy"] for r in theirs], 100,
                             "+.1f", " points") + ", rho "

@@ -238,3 +238,12 @@ def test_default_final_learning_rate_per_architecture(small, arch, given, final)
     v = train_word2vec(small, model=arch, dim=10, epochs=2, threads=1, progress=False, **given)
     assert v.meta["stats"]["final_lr"] == pytest.approx(final, abs=1e-12)
     assert v.meta["params"]["min_alpha"] == pytest.approx(final, abs=1e-12)
+
+
+def test_info_marks_only_what_was_changed_when_a_default_is_derived():
+    from wordvec.params import WORD2VEC
+    given_alpha = WORD2VEC.resolve({"arch": "cbow", "alpha": 0.02})  # min_alpha follows: 0.002
+    assert WORD2VEC.changed(given_alpha) == {"alpha"}
+    given_both = WORD2VEC.resolve({"arch": "cbow", "alpha": 0.02, "min_alpha": 1e-4})
+    assert WORD2VEC.changed(given_both) == {"alpha", "min_alpha"}
+    assert WORD2VEC.changed(WORD2VEC.resolve({"arch": "cbow"})) == set()

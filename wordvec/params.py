@@ -193,10 +193,13 @@ class Schema:
         return out
 
     def changed(self, resolved):
-        """Names whose value differs from the default (for ``wordvec info``)."""
+        """Names whose value differs from the default (for ``wordvec info``); a derived
+        default is taken from the other values (CBOW's min_alpha from its alpha)."""
         base = self.resolve({k: resolved[k] for k in ("arch", "matrix")
                              if k in self.by_name and k in resolved}, partial=True)
-        return {k for k, v in resolved.items() if k in base and base[k] != v}
+        return {k for k, v in resolved.items() if k in base
+                and v != (self.by_name[k].default_for(resolved)
+                          if callable(self.by_name[k].default) else base[k])}
 
 
 # ---- shared declarations --------------------------------------------------------------------
@@ -262,8 +265,8 @@ WORD2VEC = Schema("word2vec", [
     Param("arch", "choice", "sg", "Skip-gram or CBOW (the CLI's --model sg / cbow).",
           choices=("sg", "cbow"), aliases=("model",), cli=False),
     # CBOW's rate ends at a tenth of alpha, not word2vec.c's 1e-4: measured over seeds against
-    # gensim, whose corpus_file mode ends near there (benchmarks/README.md, "CBOW's default
-    # final learning rate"); skip-gram keeps word2vec.c's
+    # gensim, whose corpus_file mode ends near there (benchmarks/README.md, "Session of
+    # 2026-12-02"); skip-gram keeps word2vec.c's
     *_sgd_params(sample=1e-3, alpha=lambda p: 0.025 if p["arch"] == "sg" else 0.05,
                  alpha_text="0.025 sg, 0.05 cbow",
                  min_alpha=lambda p: 1e-4 if p["arch"] == "sg" else p["alpha"] / 10,
